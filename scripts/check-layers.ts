@@ -12,7 +12,7 @@ const allowed: Record<string, readonly string[]> = {
   raft: ['storage', 'protocol'],
   controller: ['raft', 'metadata', 'storage', 'protocol', 'config'],
   coordinator: ['replication', 'metadata', 'storage', 'tiered', 'protocol', 'config'],
-  config: ['protocol'],
+  config: ['storage', 'protocol'],
   security: ['metadata', 'protocol', 'config'],
   broker: ['coordinator', 'controller', 'replication', 'tiered', 'storage', 'metadata', 'raft', 'security', 'config', 'protocol'],
   network: ['broker', 'security', 'config', 'protocol'],
