@@ -10,9 +10,12 @@ export type StrataErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_CONFIG'
   | 'ERR_STORAGE'
+  | 'ERR_CORRUPT_FILE' // a storage state file (checkpoint, index, snapshot) that does not parse or fails its CRC
   | 'ERR_OFFSET_OUT_OF_RANGE'
   | 'ERR_LOG_CLOSED'
   | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT' // a request or connection attempt that got no answer in time
+  | 'ERR_KAFKA' // a broker answered with a Kafka error code (the client carries it as data on the error)
   | 'ERR_STATE'; // an operation that the current state does not allow
 
 export class StrataError extends Error {
