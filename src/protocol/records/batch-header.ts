@@ -120,3 +120,16 @@ export function patchLogAppendTime(buf: Buffer, pos: number, size: number, times
   writeInt64(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp);
   buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC_OFFSET);
 }
+
+/**
+ * Sets maxTimestamp and the timestamp type; recomputes the CRC only when either changed, so a batch
+ * whose producer already wrote the right values stays untouched (the common CreateTime case).
+ */
+export function patchMaxTimestamp(buf: Buffer, pos: number, size: number, timestamp: number, logAppendTime: boolean): void {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
+  const wanted = logAppendTime ? attributes | TIMESTAMP_TYPE_MASK : attributes & ~TIMESTAMP_TYPE_MASK;
+  if (wanted === attributes && readInt64(buf, pos + MAX_TIMESTAMP_OFFSET) === timestamp) return;
+  buf.writeInt16BE(wanted, pos + ATTRIBUTES_OFFSET);
+  writeInt64(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp);
+  buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC_OFFSET);
+}
