@@ -28,13 +28,14 @@ interface StartOptions {
   host?: string;
   nodeId?: number;
   config?: string;
+  set: [string, string][];
   override: [string, string][];
   logLevel: string;
 }
 
 /**
  * Properties in increasing precedence: built-in defaults for a local single node, the --config file,
- * STRATA_* environment variables, --override pairs, then the dedicated flags.
+ * STRATA_* environment variables, --set/--override pairs, then the dedicated flags.
  */
 async function collectProperties(opts: StartOptions): Promise<Map<string, string>> {
   const props = new Map<string, string>([
@@ -42,7 +43,7 @@ async function collectProperties(opts: StartOptions): Promise<Map<string, string
     ['listeners', 'PLAINTEXT://127.0.0.1:9092'],
     ['log.dirs', resolve('data')],
   ]);
-  const layers = [opts.config === undefined ? new Map<string, string>() : await readPropertiesFile(opts.config), configFromEnv(), new Map(opts.override)];
+  const layers = [opts.config === undefined ? new Map<string, string>() : await readPropertiesFile(opts.config), configFromEnv(), new Map([...opts.set, ...opts.override])];
   for (const layer of layers) for (const [k, v] of layer) props.set(k, v);
   if (opts.nodeId !== undefined) props.set('node.id', String(opts.nodeId));
   if (opts.dataDir !== undefined) props.set('log.dirs', resolve(opts.dataDir));
@@ -92,7 +93,8 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on and advertise; default 127.0.0.1')
     .option('--node-id <id>', 'node.id; default 1', integer(0, 2147483647))
     .option('--config <file>', 'a server.properties file')
-    .option('--override <key=value>', 'set any broker configuration (repeatable)', keyValue, [])
+    .option('--set <key=value>', 'set any broker configuration, by its Kafka name (repeatable)', keyValue, [])
+    .option('--override <key=value>', 'the same as --set, as Kafka\'s kafka-server-start.sh spells it', keyValue, [])
     .option('--log-level <level>', 'trace, debug, info, warn, error or fatal', 'info')
     .action(async (opts: StartOptions) => {
       const log = pino({ level: opts.logLevel, base: { pid: process.pid } });

@@ -6,6 +6,7 @@
 import {
   ConfigDefTable,
   atLeast,
+  validList,
   invalidValue,
   longToNumber,
   type ConfigDef,
@@ -14,6 +15,7 @@ import {
   Importance,
   UpdateMode,
 } from './config-def.js';
+import { BROKER_LOG_CONFIG_DEFS } from './topic-config.js';
 
 const INT_MAX = 2147483647;
 
@@ -99,6 +101,247 @@ export const BROKER_CONFIG_DEFS = [
     importance: Importance.HIGH,
     doc: 'The directory holding log data when log.dirs is not set.',
   },
+  {
+    name: 'process.roles',
+    type: 'list',
+    default: ['broker', 'controller'],
+    validator: validList('broker', 'controller'),
+    importance: Importance.HIGH,
+    doc: 'The roles of this process; a single Strata node runs both (combined mode).',
+  },
+  {
+    name: 'metadata.log.dir',
+    type: 'string',
+    default: null,
+    importance: Importance.HIGH,
+    doc: 'Where the __cluster_metadata log lives; defaults to the first log directory.',
+  },
+  {
+    name: 'broker.rack',
+    type: 'string',
+    default: null,
+    importance: Importance.MEDIUM,
+    doc: 'The rack of this broker, for rack-aware placement.',
+  },
+  {
+    name: 'num.partitions',
+    type: 'int',
+    default: 1,
+    validator: atLeast(1),
+    importance: Importance.MEDIUM,
+    doc: 'Partitions of a topic created without an explicit count (including auto-created topics).',
+  },
+  {
+    name: 'default.replication.factor',
+    type: 'int',
+    default: 1,
+    validator: atLeast(1),
+    importance: Importance.MEDIUM,
+    doc: 'Replication factor of a topic created without an explicit one.',
+  },
+  {
+    name: 'auto.create.topics.enable',
+    type: 'boolean',
+    default: true,
+    importance: Importance.HIGH,
+    doc: 'Create a topic when a client asks for its metadata and it does not exist.',
+  },
+  {
+    name: 'delete.topic.enable',
+    type: 'boolean',
+    default: true,
+    importance: Importance.HIGH,
+    doc: 'Allow DeleteTopics.',
+  },
+  {
+    name: 'log.retention.check.interval.ms',
+    type: 'long',
+    default: 300000n,
+    validator: atLeast(1),
+    importance: Importance.MEDIUM,
+    doc: 'How often logs are checked for segments to delete under their retention settings.',
+  },
+  {
+    name: 'log.flush.offset.checkpoint.interval.ms',
+    type: 'int',
+    default: 60000,
+    validator: atLeast(0),
+    importance: Importance.HIGH,
+    doc: 'How often recovery points are written to disk.',
+  },
+  {
+    name: 'log.flush.start.offset.checkpoint.interval.ms',
+    type: 'int',
+    default: 60000,
+    validator: atLeast(0),
+    importance: Importance.HIGH,
+    doc: 'How often log start offsets are written to disk.',
+  },
+  {
+    name: 'log.cleaner.enable',
+    type: 'boolean',
+    default: true,
+    importance: Importance.MEDIUM,
+    doc: 'Run the log cleaner for topics whose cleanup.policy includes compact.',
+  },
+  {
+    name: 'log.cleaner.threads',
+    type: 'int',
+    default: 1,
+    validator: atLeast(0),
+    importance: Importance.MEDIUM,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'How many logs are cleaned at once.',
+  },
+  {
+    name: 'log.cleaner.dedupe.buffer.size',
+    type: 'long',
+    default: 134217728n,
+    importance: Importance.MEDIUM,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'Memory for the cleaner\'s key-to-offset map, shared by its threads.',
+  },
+  {
+    name: 'log.cleaner.io.buffer.load.factor',
+    type: 'double',
+    default: 0.9,
+    importance: Importance.MEDIUM,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'How full the cleaner\'s key-to-offset map may become.',
+  },
+  {
+    name: 'log.cleaner.io.max.bytes.per.second',
+    type: 'double',
+    default: 1.7976931348623157e308,
+    importance: Importance.MEDIUM,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'The cleaner reads and writes at most this many bytes per second.',
+  },
+  {
+    name: 'log.cleaner.backoff.ms',
+    type: 'long',
+    default: 15000n,
+    validator: atLeast(0),
+    importance: Importance.MEDIUM,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'How long the cleaner sleeps when no log needs cleaning.',
+  },
+  {
+    name: 'producer.id.expiration.ms',
+    type: 'int',
+    default: 86400000,
+    validator: atLeast(1),
+    importance: Importance.LOW,
+    updateMode: UpdateMode.CLUSTER_WIDE,
+    doc: 'How long a producer id with no writes is remembered by a partition.',
+  },
+  {
+    name: 'max.incremental.fetch.session.cache.slots',
+    type: 'int',
+    default: 1000,
+    validator: atLeast(0),
+    importance: Importance.MEDIUM,
+    doc: 'How many incremental fetch sessions (KIP-227) the broker keeps.',
+  },
+  {
+    name: 'fetch.max.bytes',
+    type: 'int',
+    default: 57671680,
+    validator: atLeast(1024),
+    importance: Importance.MEDIUM,
+    doc: 'The most bytes one fetch response carries, whatever the request asks.',
+  },
+  {
+    name: 'offsets.topic.num.partitions',
+    type: 'int',
+    default: 50,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'Partitions of __consumer_offsets; fixed once the topic exists.',
+  },
+  {
+    name: 'offsets.topic.replication.factor',
+    type: 'short',
+    default: 1,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'Replication factor of __consumer_offsets (1 here so a single node works out of the box; Kafka says 3).',
+  },
+  {
+    name: 'transaction.state.log.num.partitions',
+    type: 'int',
+    default: 50,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'Partitions of __transaction_state; fixed once the topic exists.',
+  },
+  {
+    name: 'transaction.state.log.replication.factor',
+    type: 'short',
+    default: 1,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'Replication factor of __transaction_state (1 here so a single node works out of the box; Kafka says 3).',
+  },
+  {
+    name: 'transaction.max.timeout.ms',
+    type: 'int',
+    default: 900000,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'The longest transaction timeout a producer may ask for.',
+  },
+  {
+    name: 'group.initial.rebalance.delay.ms',
+    type: 'int',
+    default: 3000,
+    importance: Importance.MEDIUM,
+    doc: 'How long the first rebalance of an empty group waits for more members.',
+  },
+  {
+    name: 'group.min.session.timeout.ms',
+    type: 'int',
+    default: 6000,
+    importance: Importance.MEDIUM,
+    doc: 'The shortest session timeout a group member may ask for.',
+  },
+  {
+    name: 'group.max.session.timeout.ms',
+    type: 'int',
+    default: 1800000,
+    importance: Importance.MEDIUM,
+    doc: 'The longest session timeout a group member may ask for.',
+  },
+  {
+    name: 'group.max.size',
+    type: 'int',
+    default: INT_MAX,
+    validator: atLeast(1),
+    importance: Importance.MEDIUM,
+    doc: 'The most members one group may have.',
+  },
+  {
+    name: 'offsets.retention.minutes',
+    type: 'int',
+    default: 10080,
+    validator: atLeast(1),
+    importance: Importance.HIGH,
+    doc: 'How long the committed offsets of an empty group are kept.',
+  },
+  {
+    name: 'offset.metadata.max.bytes',
+    type: 'int',
+    default: 4096,
+    importance: Importance.HIGH,
+    doc: 'The largest metadata string an offset commit may carry.',
+  },
+  {
+    name: 'unstable.api.versions.enable',
+    type: 'boolean',
+    default: false,
+    importance: Importance.LOW,
+    doc: 'Advertise API versions that Kafka marks unstable.',
+  },
 ] as const satisfies readonly ConfigDef[];
 
 type Defs = (typeof BROKER_CONFIG_DEFS)[number];
@@ -124,6 +367,8 @@ export interface Endpoint {
 export interface BrokerConfig {
   /** Every defined key, parsed and validated; unset keys hold their defaults. */
   readonly values: BrokerConfigValues;
+  /** Every key as the operator set it (server.properties, environment, overrides), unparsed. */
+  readonly raw: ReadonlyMap<string, string>;
   /** Keys the caller set that no definition knows (kept, as Kafka does, for plugins and later issues). */
   readonly unknown: ReadonlyMap<string, string>;
   readonly nodeId: number;
@@ -184,7 +429,10 @@ function parseEndpoints(key: string, entries: readonly string[], protocols: Map<
 export function parseBrokerConfig(props: Readonly<Record<string, string>> | ReadonlyMap<string, string>): BrokerConfig {
   const entries = props instanceof Map ? props : new Map(Object.entries(props));
   const v = Object.fromEntries(BROKER_CONFIGS.parseAll(entries)) as BrokerConfigValues;
-  const unknown = new Map([...entries].filter(([name]) => !BROKER_CONFIGS.has(name)));
+  // Broker defaults of topic configs (log.retention.ms, message.max.bytes, …) are defined with the topic
+  // configs they feed; a bad value must stop the start just like a bad network setting.
+  for (const [name, raw] of entries) if (BROKER_LOG_CONFIG_DEFS.has(name)) BROKER_LOG_CONFIG_DEFS.parse(name, raw);
+  const unknown = new Map([...entries].filter(([name]) => !BROKER_CONFIGS.has(name) && !BROKER_LOG_CONFIG_DEFS.has(name)));
 
   const protocols = securityProtocolMap(v['listener.security.protocol.map']);
   const listeners = parseEndpoints('listeners', v.listeners, protocols);
@@ -216,6 +464,7 @@ export function parseBrokerConfig(props: Readonly<Record<string, string>> | Read
   }
   return {
     values: v,
+    raw: entries,
     unknown,
     nodeId: v['node.id'],
     listeners,

@@ -20,6 +20,7 @@ import { deleteRecordsHandler } from '../broker/handlers/delete-records.js';
 import { describeLogDirsHandler } from '../broker/handlers/describe-log-dirs.js';
 import { describeProducersHandler } from '../broker/handlers/describe-producers.js';
 import { LogManager } from '../storage/log-manager.js';
+import type { LogConfig } from '../storage/log-config.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { randomTopicId } from '../storage/partition-metadata.js';
 import type { PartitionConfig, TopicCompressionType } from '../replication/partition-config.js';
@@ -62,6 +63,12 @@ export interface DataPathOptions {
   readonly fetchSessionCacheSlots?: number;
   /** `fetch.max.bytes`. */
   readonly fetchMaxBytes?: number;
+  /** Each topic's log config when its log is opened at start (before the metadata publisher runs). */
+  readonly configFor?: (topic: string) => LogConfig;
+  /** `log.retention.check.interval.ms`. */
+  readonly retentionCheckIntervalMs?: number;
+  /** `producer.id.expiration.ms`. */
+  readonly producerIdExpirationMs?: number;
   /** Run retention, flush and checkpoint timers (default true). */
   readonly scheduleTimers?: boolean;
   /** Where topics are looked up (the metadata view); default a map filled by createTopic(). */
@@ -100,6 +107,9 @@ export class DataPath {
       logDirs: opts.logDirs,
       ...(log ? { logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) } } : {}),
       ...(opts.scheduleTimers !== undefined ? { scheduleTimers: opts.scheduleTimers } : {}),
+      ...(opts.configFor ? { configFor: opts.configFor } : {}),
+      ...(opts.retentionCheckIntervalMs !== undefined ? { retentionCheckIntervalMs: opts.retentionCheckIntervalMs } : {}),
+      ...(opts.producerIdExpirationMs !== undefined ? { producerIdExpirationMs: opts.producerIdExpirationMs } : {}),
     });
     const topics = opts.topics ?? new MapTopicLookup();
     const replicaManager = new ReplicaManager({

@@ -1,7 +1,6 @@
-// Real clients against the data path over a real socket: kcat (librdkafka) and kafkajs produce and
-// consume through an in-process node whose topics are created with DataPath.createTopic (a test-only
-// path until the metadata image publishes topics). Metadata is answered by a test handler that lists
-// those topics with this node as leader.
+// Real clients against the whole single node over a real socket: kcat (librdkafka), kafkajs,
+// kafka-python and confluent-kafka-python produce and consume through `StrataNode`, with topics created
+// through CreateTopics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,14 +11,8 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseBrokerConfig } from '../../src/config/broker-config.js';
-import { MetadataApi } from '../../src/protocol/generated/apis.js';
-import type { MetadataResponseTopic } from '../../src/protocol/generated/messages/metadata.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
-import { defineHandler, HandlerRegistry } from '../../src/broker/registry.js';
-import { apiVersionsHandler } from '../../src/broker/handlers/api-versions.js';
 import { StrataNode } from '../../src/server/node.js';
-import { DataPath } from '../../src/server/data-path.js';
-import { MapTopicLookup } from '../../src/broker/topic-lookup.js';
+import { KafkaClient } from '../../src/client/kafka-client.js';
 
 const run = promisify(execFile);
 const NODE_ID = 1;
@@ -42,60 +35,31 @@ async function python(code: string): Promise<string> {
 
 interface Harness {
   readonly port: number;
-  readonly dataPath: DataPath;
+  /** Creates a topic through CreateTopics, as any admin client would. */
+  createTopic(name: string, partitions: number, configs?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
 async function start(): Promise<Harness> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-datapath-'));
   const log = pino({ level: 'silent' });
-  const topicMap = new MapTopicLookup();
-  const dataPath = await DataPath.start({ nodeId: NODE_ID, logDirs: [dir], scheduleTimers: false, topics: topicMap });
-  const metadata = defineHandler(MetadataApi, {
-    minVersion: 0,
-    maxVersion: 12,
-    handle(ctx, request) {
-      const names = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0)
-        ? topicMap.names()
-        : request.topics.map((t) => t.name ?? dataPath.topics.topicName(t.topicId) ?? '');
-      const topics: MetadataResponseTopic[] = names.map((name) => {
-        const count = dataPath.topics.partitionCount(name);
-        return {
-          errorCode: count === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.NONE,
-          name,
-          topicId: dataPath.topics.topicId(name) ?? '00000000-0000-0000-0000-000000000000',
-          isInternal: false,
-          partitions: Array.from({ length: count ?? 0 }, (_, i) => ({
-            errorCode: 0, partitionIndex: i, leaderId: NODE_ID, leaderEpoch: 0, replicaNodes: [NODE_ID], isrNodes: [NODE_ID], offlineReplicas: [],
-          })),
-          topicAuthorizedOperations: -2147483648,
-        };
-      });
-      const endpoint = ctx.node.advertisedEndpoint(ctx.listenerName)!;
-      return {
-        throttleTimeMs: 0,
-        brokers: [{ nodeId: NODE_ID, host: endpoint.host, port: endpoint.port, rack: null }],
-        clusterId: ctx.node.clusterId,
-        controllerId: NODE_ID,
-        topics,
-        clusterAuthorizedOperations: -2147483648,
-      };
-    },
-  });
-  const registry = dataPath.register(new HandlerRegistry().register(apiVersionsHandler).register(metadata));
   const config = parseBrokerConfig({
     'node.id': String(NODE_ID),
-    'log.dirs': path.join(dir, 'meta'),
+    'log.dirs': dir,
     listeners: 'PLAINTEXT://127.0.0.1:0',
-    'advertised.listeners': 'PLAINTEXT://127.0.0.1:0',
   });
-  const node = await StrataNode.start({ config, log, registry });
+  const node = await StrataNode.start({ config, log });
+  const port = node.boundPort('PLAINTEXT')!;
+  const admin = new KafkaClient({ bootstrapServers: `127.0.0.1:${port}` });
   return {
-    port: node.boundPort('PLAINTEXT')!,
-    dataPath,
+    port,
+    async createTopic(name, partitions, configs = {}) {
+      const [result] = await admin.createTopics([{ name, numPartitions: partitions, configs }]);
+      assert.equal(result?.error, null, `creating ${name}`);
+    },
     async close() {
+      await admin.close();
       await node.stop(5000);
-      await dataPath.shutdown();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
@@ -105,7 +69,7 @@ test('kcat produces (every codec) and consumes back', { timeout: 120_000 }, asyn
   if (!(await has('kcat', ['-V']))) return t.skip('kcat not installed');
   const h = await start();
   try {
-    await h.dataPath.createTopic('kc', 1);
+    await h.createTopic('kc', 1);
     const broker = `127.0.0.1:${h.port}`;
     const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
     for (const codec of codecs) {
@@ -128,7 +92,7 @@ test('kcat produces (every codec) and consumes back', { timeout: 120_000 }, asyn
 test('kafkajs produces to several partitions with acks=all and lists their offsets', { timeout: 120_000 }, async () => {
   const h = await start();
   try {
-    await h.dataPath.createTopic('kj', 3);
+    await h.createTopic('kj', 3);
     const kafka = new Kafka({ clientId: 'it', brokers: [`127.0.0.1:${h.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
     const plain = kafka.producer();
     await plain.connect();
@@ -153,7 +117,7 @@ test('kafka-python produces with gzip and consumes back without a group', { time
   if (!(await has('/usr/bin/python3', ['-c', 'import kafka']))) return t.skip('kafka-python not installed');
   const h = await start();
   try {
-    await h.dataPath.createTopic('kp', 2);
+    await h.createTopic('kp', 2);
     const out = await python(`
 from kafka import KafkaProducer, KafkaConsumer, TopicPartition
 b = '127.0.0.1:${h.port}'
@@ -181,7 +145,7 @@ test('confluent-kafka-python: lz4 batches recompressed to the topic zstd, consum
   if (!(await has('/usr/bin/python3', ['-c', 'import confluent_kafka']))) return t.skip('confluent-kafka-python not installed');
   const h = await start();
   try {
-    await h.dataPath.createTopic('ck', 1, { 'compression.type': 'zstd' });
+    await h.createTopic('ck', 1, { 'compression.type': 'zstd' });
     const out = await python(`
 from confluent_kafka import Producer, Consumer, TopicPartition
 b = '127.0.0.1:${h.port}'
