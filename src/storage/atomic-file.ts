@@ -92,7 +92,9 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 /** The file's bytes, or undefined when it does not exist (any other error is thrown). */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    return await fsp.readFile(path);
+    // The callback API: fs.promises.readFile costs about twice as much per small file (S1: start-up of
+    // 10,000 partitions reads one snapshot each).
+    return await new Promise<Buffer>((resolve, reject) => fs.readFile(path, (e, b) => (e ? reject(e) : resolve(b))));
   } catch (cause) {
     if (isNotFound(cause)) return undefined;
     throw new StrataError('ERR_STORAGE', `cannot read ${path}: ${(cause as Error).message}`, { cause });

@@ -787,8 +787,12 @@ export class ProducerStateManager {
   }
 
   /** A manager for the partition directory `dir`, knowing its snapshot files but with no state loaded yet. */
-  static async open(dir: string, options: ProducerStateManagerOptions = {}): Promise<ProducerStateManager> {
-    return new ProducerStateManager(dir, await listSnapshotOffsets(dir), options);
+  static async open(dir: string, options: ProducerStateManagerOptions = {}, fileNames?: readonly string[]): Promise<ProducerStateManager> {
+    // `fileNames`: the directory listing the Log already has (S1), saving a readdir per partition at start-up.
+    const snapshots = fileNames
+      ? fileNames.map(offsetOfSnapshotFile).filter((o): o is number => o !== undefined).sort((a, b) => a - b)
+      : await listSnapshotOffsets(dir);
+    return new ProducerStateManager(dir, snapshots, options);
   }
 
   // --- reading state ---

@@ -1,0 +1,209 @@
+// A bounded pool of file descriptors shared by every segment of a LogManager. Thousands of
+// partitions would otherwise hold tens of thousands of descriptors: idle ones are closed in LRU
+// order and reopened on demand. Also the small promise wrappers over fd-level fs calls the log
+// uses (the callback API avoids the per-call objects of fs.promises' FileHandle).
+import fs from 'node:fs';
+
+export function readAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n)));
+  });
+}
+
+/** Reads exactly `length` bytes unless the file ends first; returns the bytes read. */
+export async function readFully(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const n = await readAt(fd, buf, offset + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+export async function writeFully(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    done += await new Promise<number>((resolve, reject) => {
+      fs.write(fd, buf, offset + done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n)));
+    });
+  }
+}
+
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+export function ftruncate(fd: number, length: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, length, (err) => (err ? reject(err) : resolve())));
+}
+
+export function fstatSize(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+}
+
+/** A directory's entry names (the callback API: cheaper per call than fs.promises, which matters at start-up). */
+export function readdirNames(dir: string): Promise<string[]> {
+  return new Promise((resolve, reject) => fs.readdir(dir, (err, names) => (err ? reject(err) : resolve(names))));
+}
+
+/** A file's size, or undefined when it does not exist. */
+export function statSize(path: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => fs.stat(path, (err, st) => {
+    if (!err) resolve(st.size);
+    else if (err.code === 'ENOENT') resolve(undefined);
+    else reject(err);
+  }));
+}
+
+/** fsync of a directory, so a created or renamed entry survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fd = await fs.promises.open(dir, 'r');
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/**
+ * The process's soft limit on open files, where the platform tells (Linux: /proc/self/limits); Node has
+ * no getrlimit. The LogManager keeps its descriptor budget well below it, leaving room for sockets and
+ * the state files opened outside the pool.
+ */
+export function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Entry {
+  fd: number;
+  refs: number;
+  /** Removed from the pool (renamed/deleted/evicted while busy): close at the last release. */
+  detached: boolean;
+}
+
+const OPEN_FLAGS = fs.constants.O_RDWR;
+const CREATE_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+
+export class FileHandlePool {
+  #maxOpen: number;
+  /** Map order is LRU order: a use moves the entry to the end. */
+  readonly #entries = new Map<string, Entry>();
+  readonly #opening = new Map<string, Promise<Entry>>();
+  #opened = 0;
+
+  constructor(maxOpen = 1024) {
+    this.#maxOpen = Math.max(2, maxOpen);
+  }
+
+  /** Descriptors currently open (busy ones may push this past the limit for a moment). */
+  get openCount(): number {
+    return this.#opened;
+  }
+
+  /** Total opens since creation (a test hook for "idle handles are reopened on demand"). */
+  openCalls = 0;
+
+  /**
+   * Runs `fn` with a read-write descriptor for `path`. Only `create` makes a missing file: a read
+   * racing a segment deletion must fail, not resurrect an empty file under the old name.
+   */
+  async use<T>(path: string, fn: (fd: number) => Promise<T>, create = false): Promise<T> {
+    const entry = await this.#acquire(path, create);
+    try {
+      return await fn(entry.fd);
+    } finally {
+      this.#release(entry);
+    }
+  }
+
+  /** Closes `path`'s descriptor (now, or when its last user is done); the next use reopens. */
+  forget(path: string): void {
+    const entry = this.#entries.get(path);
+    if (!entry) return;
+    this.#entries.delete(path);
+    entry.detached = true;
+    if (entry.refs === 0) this.#close(entry);
+  }
+
+  /** Closes every idle descriptor; busy ones close when released. */
+  closeAll(): void {
+    for (const path of [...this.#entries.keys()]) this.forget(path);
+  }
+
+  async #acquire(path: string, create: boolean): Promise<Entry> {
+    const existing = this.#entries.get(path);
+    if (existing) {
+      this.#entries.delete(path);
+      this.#entries.set(path, existing);
+      existing.refs++;
+      return existing;
+    }
+    let pending = this.#opening.get(path);
+    if (!pending) {
+      pending = this.#open(path, create);
+      this.#opening.set(path, pending);
+      pending.finally(() => this.#opening.delete(path)).catch(() => undefined);
+    }
+    const entry = await pending;
+    entry.refs++;
+    return entry;
+  }
+
+  async #open(path: string, create: boolean): Promise<Entry> {
+    this.#evictIdle(1);
+    // Counted from now on, so concurrent opens see each other when deciding what to evict.
+    this.#opened++;
+    const open = (): Promise<number> => new Promise<number>((resolve, reject) =>
+      fs.open(path, create ? CREATE_FLAGS : OPEN_FLAGS, 0o644, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+    let fd: number;
+    try {
+      try {
+        fd = await open();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EMFILE' && code !== 'ENFILE') throw e;
+        // The process limit is below our budget: shrink the budget, close idle descriptors, retry once.
+        this.#maxOpen = Math.max(2, Math.floor((this.#opened - 1) * 0.9));
+        this.#evictIdle(0);
+        fd = await open();
+      }
+    } catch (e) {
+      this.#opened--;
+      throw e;
+    }
+    this.openCalls++;
+    const entry: Entry = { fd, refs: 0, detached: false };
+    this.#entries.set(path, entry);
+    return entry;
+  }
+
+  #release(entry: Entry): void {
+    entry.refs--;
+    if (entry.refs === 0 && entry.detached) this.#close(entry);
+    else if (this.#opened > this.#maxOpen) this.#evictIdle(0);
+  }
+
+  #evictIdle(room: number): void {
+    if (this.#opened + room <= this.#maxOpen) return;
+    for (const [path, entry] of this.#entries) {
+      if (this.#opened + room <= this.#maxOpen) break;
+      if (entry.refs > 0) continue;
+      this.#entries.delete(path);
+      entry.detached = true;
+      this.#close(entry);
+    }
+  }
+
+  #close(entry: Entry): void {
+    this.#opened--;
+    // Closing is fire-and-forget: a failed close of a descriptor has nothing left to lose.
+    fs.close(entry.fd, () => undefined);
+  }
+}
