@@ -8,6 +8,10 @@ import { configFromEnv, readPropertiesFile } from '../config/properties.js';
 import { StrataNode, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/node.js';
 import { registerClientCommands } from './commands/index.js';
 
+// File I/O of many partitions at once (start-up opens thousands of files) runs on libuv's thread pool,
+// whose default of 4 threads makes it the bottleneck. It is sized on first use, so this comes first.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const integer =
   (min: number, max: number) =>
   (raw: string): number => {
@@ -57,30 +61,35 @@ async function collectProperties(opts: StartOptions): Promise<Map<string, string
 
 async function start(opts: StartOptions, log: Logger): Promise<void> {
   const config = parseBrokerConfig(await collectProperties(opts));
-  const node = await StrataNode.start({ config, log });
+  // Signal handlers go in before anything starts: a SIGTERM that arrives while the node is starting must
+  // stop it cleanly, not kill the process half-way through opening its logs.
+  let node: StrataNode | undefined;
+  let stopRequested = false;
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      log.warn({ signal }, 'Second signal: exiting without waiting');
-      process.exit(1);
-    }
-    log.info({ signal }, 'Shutdown requested');
+  const stop = (): void => {
     // Whatever still holds the event loop after a graceful stop must not keep the process alive.
     setTimeout(() => process.exit(0), DEFAULT_SHUTDOWN_TIMEOUT_MS + 5_000).unref();
-    node.stop().then(
-      () => {
-        process.exitCode = 0;
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-      },
+    node!.stop().then(
+      () => process.exit(0),
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'Shutdown failed');
         process.exit(1);
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'Second signal: exiting without waiting');
+      process.exit(1);
+    }
+    log.info({ signal }, 'Shutdown requested');
+    if (node === undefined) stopRequested = true;
+    else stop();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  node = await StrataNode.start({ config, log });
+  if (stopRequested) stop();
 }
 
 export function buildProgram(): Command {

@@ -3,6 +3,7 @@
 // DeleteRecords, DescribeLogDirs and DescribeProducers. Topics are looked up through the TopicLookup it is
 // given (the metadata view, whose publisher opens partitions with ensureLeaderPartition); without one, a
 // map is used and createTopic() stands in for the controller (this node leads every partition, epoch 0).
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/errors.js';
 import { StrataError } from '../protocol/strata-error.js';
@@ -21,6 +22,9 @@ import { describeLogDirsHandler } from '../broker/handlers/describe-log-dirs.js'
 import { describeProducersHandler } from '../broker/handlers/describe-producers.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { LogConfig } from '../storage/log-config.js';
+import { LogCleaner, type CleanerConfig } from '../storage/cleaner/log-cleaner.js';
+import { cleanableLog } from '../storage/cleaner/log-adapter.js';
+import { systemClock } from '../storage/clock.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { randomTopicId } from '../storage/partition-metadata.js';
 import type { PartitionConfig, TopicCompressionType } from '../replication/partition-config.js';
@@ -69,6 +73,8 @@ export interface DataPathOptions {
   readonly retentionCheckIntervalMs?: number;
   /** `producer.id.expiration.ms`. */
   readonly producerIdExpirationMs?: number;
+  /** The log cleaner's settings (`log.cleaner.*`); compaction is off when `enable` is false. */
+  readonly cleaner?: Partial<CleanerConfig>;
   /** Run retention, flush and checkpoint timers (default true). */
   readonly scheduleTimers?: boolean;
   /** Where topics are looked up (the metadata view); default a map filled by createTopic(). */
@@ -87,12 +93,15 @@ export class DataPath {
   readonly topics: TopicLookup;
   readonly fetchSessions: FetchSessionCache;
   readonly #brokerLayers: BrokerConfigLayers;
+  /** Compaction of cleanup.policy=compact logs; undefined when log.cleaner.enable=false. */
+  readonly cleaner: LogCleaner | undefined;
   /** Set when no TopicLookup was given: the topics createTopic() made. */
   readonly #map: MapTopicLookup | undefined;
   readonly #local = new Map<string, LocalTopic>();
 
   private constructor(logManager: LogManager, replicaManager: ReplicaManager, topics: TopicLookup, sessions: FetchSessionCache,
-    brokerLayers: BrokerConfigLayers) {
+    brokerLayers: BrokerConfigLayers, cleaner: LogCleaner | undefined) {
+    this.cleaner = cleaner;
     this.logManager = logManager;
     this.replicaManager = replicaManager;
     this.topics = topics;
@@ -103,7 +112,15 @@ export class DataPath {
 
   static async start(opts: DataPathOptions): Promise<DataPath> {
     const log = opts.log;
+    // The cleaner is created once the logs are loaded; deletion asks it to let go of a log first.
+    let cleaner: LogCleaner | undefined;
     const logManager = await LogManager.start({
+      cleanerHandlesCompactedLogs: opts.cleaner?.enable !== false,
+      beforeDeleteLog: async (doomed, key) => {
+        if (cleaner === undefined) return;
+        await cleaner.abortCleaning(key);
+        await cleaner.manager.updateCheckpointIn(dirname(doomed.dir), key, undefined);
+      },
       logDirs: opts.logDirs,
       ...(log ? { logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) } } : {}),
       ...(opts.scheduleTimers !== undefined ? { scheduleTimers: opts.scheduleTimers } : {}),
@@ -119,7 +136,19 @@ export class DataPath {
       ...(opts.fetchMaxBytes !== undefined ? { fetchMaxBytes: opts.fetchMaxBytes } : {}),
     });
     const sessions = new FetchSessionCache({ maxSlots: opts.fetchSessionCacheSlots ?? DEFAULT_SESSION_CACHE_SLOTS });
-    return new DataPath(logManager, replicaManager, topics, sessions, opts.brokerLayers ?? {});
+    if (opts.cleaner?.enable !== false) {
+      cleaner = new LogCleaner({
+        config: opts.cleaner ?? {},
+        logs: () => [...logManager.allLogs()].map(([key, l]) => cleanableLog(l, key)),
+        clock: systemClock,
+        deleteOldSegments: (l) => logManager.allLogs().get(l.name)?.deleteOldSegments() ?? Promise.resolve(0),
+        onEvent: (e) => {
+          if (e.kind === 'failed') log?.warn({ log: e.log }, 'Log cleaning failed');
+        },
+      });
+      if (opts.scheduleTimers !== false) cleaner.start();
+    }
+    return new DataPath(logManager, replicaManager, topics, sessions, opts.brokerLayers ?? {}, cleaner);
   }
 
   get deps(): DataPathDeps {
@@ -166,6 +195,7 @@ export class DataPath {
 
   /** Answers waiting requests, then closes every log cleanly. */
   async shutdown(): Promise<void> {
+    await this.cleaner?.shutdown();
     this.replicaManager.shutdown();
     await this.logManager.shutdown();
   }

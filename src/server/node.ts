@@ -168,6 +168,14 @@ export class StrataNode {
         fetchMaxBytes: v['fetch.max.bytes'],
         retentionCheckIntervalMs: int(v['log.retention.check.interval.ms']),
         producerIdExpirationMs: v['producer.id.expiration.ms'],
+        cleaner: {
+          enable: v['log.cleaner.enable'],
+          threads: v['log.cleaner.threads'],
+          dedupeBufferSize: int(v['log.cleaner.dedupe.buffer.size']),
+          ioBufferLoadFactor: v['log.cleaner.io.buffer.load.factor'],
+          maxIoBytesPerSecond: v['log.cleaner.io.max.bytes.per.second'],
+          backoffMs: int(v['log.cleaner.backoff.ms']),
+        },
       });
       await quorum.loader.installPublisher(
         new BrokerMetadataPublisher({ nodeId: config.nodeId, replicaManager: dataPath.replicaManager, staticConfig: config.raw, log }),

@@ -49,6 +49,8 @@ export interface LogManagerOptions {
   readonly producerIdExpirationCheckIntervalMs?: number;
   /** `producer.id.expiration.ms`. */
   readonly producerIdExpirationMs?: number;
+  /** Called before a partition's log is deleted (e.g. so the cleaner stops touching it). */
+  readonly beforeDeleteLog?: (log: Log, key: string) => Promise<void>;
   /** Start the background timers (tests drive the periodic work by hand instead). */
   readonly scheduleTimers?: boolean;
   /**
@@ -275,6 +277,7 @@ export class LogManager {
     const d = this.#where.get(key);
     const log = d?.logs.get(key);
     if (!d || !log) return false;
+    await this.#opts.beforeDeleteLog?.(log, key);
     d.logs.delete(key);
     this.#where.delete(key);
     log.closeHandles();

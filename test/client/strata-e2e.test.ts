@@ -56,7 +56,9 @@ test('create a topic, produce, list offsets and fetch back', async (t) => {
   ]);
   const pa = produced.records[0]!.partition;
   assert.equal(produced.records[2]!.partition, pa);
-  assert.equal(produced.records[2]!.offset, produced.records[0]!.offset + 1);
+  // 'b' may hash to the same partition as 'a' (two partitions), in which case it sits between them.
+  const bBetween = produced.records[1]!.partition === pa;
+  assert.equal(produced.records[2]!.offset, produced.records[0]!.offset + (bBetween ? 2 : 1));
   const latest = await client.listOffsets('client-e2e', 'latest');
   assert.equal(latest.reduce((n, o) => n + o.offset, 0), 3);
   const [r] = await client.fetch([{ topic: 'client-e2e', partition: pa, offset: 0 }]);
