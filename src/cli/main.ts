@@ -63,13 +63,13 @@ async function start(opts: StartOptions, log: Logger): Promise<void> {
   const config = parseBrokerConfig(await collectProperties(opts));
   // Signal handlers go in before anything starts: a SIGTERM that arrives while the node is starting must
   // stop it cleanly, not kill the process half-way through opening its logs.
-  let node: StrataNode | undefined;
+  const running: { node?: StrataNode } = {};
   let stopRequested = false;
   let signals = 0;
   const stop = (): void => {
     // Whatever still holds the event loop after a graceful stop must not keep the process alive.
     setTimeout(() => process.exit(0), DEFAULT_SHUTDOWN_TIMEOUT_MS + 5_000).unref();
-    node!.stop().then(
+    running.node!.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'Shutdown failed');
@@ -83,12 +83,12 @@ async function start(opts: StartOptions, log: Logger): Promise<void> {
       process.exit(1);
     }
     log.info({ signal }, 'Shutdown requested');
-    if (node === undefined) stopRequested = true;
+    if (running.node === undefined) stopRequested = true;
     else stop();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  node = await StrataNode.start({ config, log });
+  running.node = await StrataNode.start({ config, log });
   if (stopRequested) stop();
 }
 
