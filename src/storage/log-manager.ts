@@ -16,11 +16,15 @@ import {
 } from './checkpoint-file.js';
 import { type Clock, systemClock } from './clock.js';
 import { FileHandlePool, openFileLimit } from './file-handles.js';
+import { TailCache } from './tail-cache.js';
 import { IndexLru } from './index-file.js';
 import { Log, type StorageLogger } from './log.js';
 import { DEFAULT_LOG_CONFIG, hasCompactPolicy, type LogConfig } from './log-config.js';
 import { LogError } from './log-errors.js';
 import { PartitionMetadataFile } from './partition-metadata.js';
+
+/** What the tail cache may hold across all partitions by default. */
+export const DEFAULT_TAIL_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** The KRaft metadata topic; its partition directory is never opened as an ordinary log. */
 export const METADATA_TOPIC = '__cluster_metadata';
@@ -33,6 +37,8 @@ export interface LogManagerOptions {
   readonly logger?: StorageLogger;
   /** Open file descriptors shared by all segments (idle ones are closed past this). */
   readonly maxOpenFiles?: number;
+  /** Memory for recently appended bytes served to tail consumers without a file read (all logs together). */
+  readonly tailCacheBytes?: number;
   /** Inactive segment indexes kept in memory. */
   readonly maxLoadedIndexes?: number;
   /** Logs opened at once during start-up and shutdown. */
@@ -100,6 +106,7 @@ export class LogManager {
   readonly #logger: StorageLogger;
   readonly #pool: FileHandlePool;
   readonly #indexLru: IndexLru;
+  readonly #tailCache: TailCache;
   readonly #dirs: DirState[];
   /** Partition key → its log dir. */
   readonly #where = new Map<string, DirState>();
@@ -115,6 +122,7 @@ export class LogManager {
     const budget = opts.maxOpenFiles ?? 4096;
     this.#pool = new FileHandlePool(limit === undefined ? budget : Math.min(budget, Math.max(16, Math.floor(limit / 2))));
     this.#indexLru = new IndexLru(opts.maxLoadedIndexes ?? 1024);
+    this.#tailCache = new TailCache(opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES);
     this.#dirs = opts.logDirs.map((dir) => ({ dir: path.resolve(dir), online: true, hadCleanShutdown: false, logs: new Map() }));
   }
 
@@ -187,6 +195,7 @@ export class LogManager {
       clock: this.#clock,
       pool: this.#pool,
       indexLru: this.#indexLru,
+      tailCache: this.#tailCache,
       logger: this.#logger,
       onIoError: (_log, error) => this.#failDir(d, error),
       ...(this.#opts.producerIdExpirationMs !== undefined ? { producerIdExpirationMs: this.#opts.producerIdExpirationMs } : {}),
@@ -230,6 +239,7 @@ export class LogManager {
           clock: this.#clock,
           pool: this.#pool,
           indexLru: this.#indexLru,
+          tailCache: this.#tailCache,
           logger: this.#logger,
           onIoError: (_log, error) => this.#failDir(d, error),
           cleanShutdown: true,

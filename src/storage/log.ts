@@ -32,6 +32,7 @@ import { commitCleanedSegment, completeSwap } from './cleaner/segment-swap.js';
 import { type Clock, systemClock } from './clock.js';
 import { FileHandlePool, fsyncDir } from './file-handles.js';
 import { GroupCommit } from './flush.js';
+import type { TailCache } from './tail-cache.js';
 import { IndexLru } from './index-file.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochFileCache } from './leader-epoch-cache.js';
 import { hasDeletePolicy, type LogConfig } from './log-config.js';
@@ -82,6 +83,8 @@ export interface LogOpenOptions {
   readonly clock?: Clock;
   readonly pool?: FileHandlePool;
   readonly indexLru?: IndexLru;
+  /** Shared memory for recently appended bytes (see tail-cache.ts); none when absent. */
+  readonly tailCache?: TailCache;
   /** Whether the log dir was shut down cleanly (the `.kafka_cleanshutdown` marker was present). */
   readonly cleanShutdown?: boolean;
   /** From `recovery-point-offset-checkpoint`: everything below it was flushed. */
@@ -227,6 +230,7 @@ export class Log {
       clock,
       config: opts.config,
       indexLru: opts.indexLru ?? new IndexLru(),
+      ...(opts.tailCache ? { tailCache: opts.tailCache } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       onIndexRebuilt: (seg, reason) => logger.warn(`rebuilt indexes of ${seg.logPath}: ${reason}`),
     };

@@ -17,6 +17,7 @@ import { decodeBatchRecords } from '../protocol/records/batch-records.js';
 import type { DecodedRecord } from '../protocol/records/record.js';
 import { batchProblem, scanBatches, type ScanStop } from './batch-scan.js';
 import type { Clock } from './clock.js';
+import type { SegmentTail, TailCache } from './tail-cache.js';
 import { fdatasync, type FileHandlePool, ftruncate, readFully, writeFully } from './file-handles.js';
 import { CorruptIndexError, type IndexLru } from './index-file.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
@@ -50,6 +51,8 @@ export interface SegmentContext {
   readonly config: LogConfig;
   readonly indexLru?: IndexLru;
   readonly random?: () => number;
+  /** Keeps recently appended bytes in memory for consumers at the tail; none when absent. */
+  readonly tailCache?: TailCache;
   /** Called with a human-readable line when an index had to be rebuilt. */
   readonly onIndexRebuilt?: (segment: LogSegment, reason: string) => void;
 }
@@ -101,6 +104,7 @@ export class LogSegment {
   readonly timeIndex: TimeIndex;
   readonly txnIndex: TransactionIndex;
   readonly #ctx: SegmentContext;
+  readonly #tail: SegmentTail | undefined;
   readonly #dir: string;
   #suffix: string;
   #size: number;
@@ -124,6 +128,7 @@ export class LogSegment {
     this.#ctx = ctx;
     this.#suffix = suffix;
     this.#size = size;
+    this.#tail = ctx.tailCache?.forSegment();
     this.#created = ctx.clock.now();
     this.rollJitterMs = randomSegmentJitter(ctx.config, ctx.random);
     const maxIndex = ctx.config.segmentIndexBytes;
@@ -252,6 +257,7 @@ export class LogSegment {
     await this.#ctx.pool.use(this.logPath, (fd) => writeFully(fd, records, 0, records.length, physical));
     this.#size = physical + records.length;
     this.#dirty = true;
+    this.#tail?.add(physical, records);
     this.#indexAppended(records, physical);
   }
 
@@ -390,15 +396,23 @@ export class LogSegment {
     const limit = Math.min(maxPosition, this.#size) - position;
     // With minOneMessage at least a batch header is read (a hinted position has no size yet), so the first batch is found.
     let length = Math.min(limit, minOneMessage ? Math.max(maxSize, firstSize, LOG_OVERHEAD) : maxSize);
-    const alloc = (n: number): Buffer => (dest && dest.length >= n ? dest.subarray(0, n) : Buffer.allocUnsafe(n));
-    let buf = alloc(Math.max(length, 0));
-    let got = length > 0 ? await this.#ctx.pool.use(this.logPath, (fd) => readFully(fd, buf, 0, length, position)) : 0;
+    // What was just appended is answered from memory; anything else from the file.
+    const fetch = async (n: number): Promise<Buffer> => {
+      if (n <= 0) return Buffer.alloc(0);
+      const cached = this.#tail?.read(position, n);
+      if (cached !== undefined) return cached;
+      const into = dest && dest.length >= n ? dest.subarray(0, n) : Buffer.allocUnsafe(n);
+      const read = await this.#ctx.pool.use(this.logPath, (fd) => readFully(fd, into, 0, n, position));
+      return into.subarray(0, read);
+    };
+    let buf = await fetch(length);
+    let got = buf.length;
     if (minOneMessage && got >= LOG_OVERHEAD) {
       const size = LOG_OVERHEAD + buf.readInt32BE(LENGTH_OFFSET);
       if (size > got && size <= limit) {
         length = size;
-        buf = alloc(length);
-        got = await this.#ctx.pool.use(this.logPath, (fd) => readFully(fd, buf, 0, length, position));
+        buf = await fetch(length);
+        got = buf.length;
       }
     }
     const loc = { position, baseOffset: got >= 8 ? readInt64(buf, 0) : startOffset };
@@ -510,6 +524,7 @@ export class LogSegment {
     this.timeIndex.truncateTo(offset);
     await this.txnIndex.truncateTo(offset);
     this.#positionHints.clear();
+    this.#tail?.clear();
     let removed = 0;
     if (loc) {
       removed = this.#size - loc.position;
@@ -655,6 +670,7 @@ export class LogSegment {
 
   /** Clean close: the closing time index entry, indexes written and trimmed, descriptors released. */
   async close(): Promise<void> {
+    this.#tail?.clear();
     if (this.#maxTimestamp !== undefined && this.timeIndex.isLoaded) {
       this.timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp, true);
     }
@@ -673,7 +689,10 @@ export class LogSegment {
 
   /** Renames all four files from the current suffix to `suffix` ('' ↔ '.deleted', '.cleaned' → '.swap' ...). */
   async changeFileSuffix(suffix: string): Promise<void> {
-    if (suffix === DELETED_FILE_SUFFIX) this.#deleted = true;
+    if (suffix === DELETED_FILE_SUFFIX) {
+      this.#deleted = true;
+      this.#tail?.clear();
+    }
     const oldLog = this.logPath;
     this.#ctx.pool.forget(oldLog);
     this.#suffix = suffix;
@@ -685,6 +704,7 @@ export class LogSegment {
 
   async deleteFiles(): Promise<void> {
     this.#deleted = true;
+    this.#tail?.clear();
     this.#ctx.pool.forget(this.logPath);
     await fs.rm(this.logPath, { force: true });
     await this.offsetIndex.deleteFile();

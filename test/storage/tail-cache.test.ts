@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { TailCache } from '../../src/storage/tail-cache.js';
+import { batch, openLog, readAll, tempDir } from './helpers.js';
+
+describe('TailCache', () => {
+  it('answers exactly the bytes appended, within one chunk or across several', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 20 }), fc.nat(), fc.nat(), (chunks, a, b) => {
+        const tail = new TailCache(1 << 20).forSegment();
+        const all = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+        let at = 100;
+        for (const c of chunks) {
+          tail.add(at, Buffer.from(c));
+          at += c.length;
+        }
+        const from = a % all.length;
+        const length = 1 + (b % (all.length - from));
+        assert.deepEqual(tail.read(100 + from, length), all.subarray(from, from + length));
+        assert.equal(tail.read(99, 2), undefined, 'bytes before the cached range are not claimed');
+        assert.equal(tail.read(100 + from, all.length - from + 1), undefined, 'bytes past the end are not claimed');
+      }),
+    );
+  });
+
+  it('keeps to its budget by dropping the oldest bytes of any segment first', () => {
+    const cache = new TailCache(1000);
+    const a = cache.forSegment();
+    const b = cache.forSegment();
+    a.add(0, Buffer.alloc(200, 1));
+    b.add(0, Buffer.alloc(200, 2));
+    a.add(200, Buffer.alloc(200, 3));
+    b.add(200, Buffer.alloc(200, 4));
+    a.add(400, Buffer.alloc(200, 5));
+    assert.equal(cache.usedBytes, 1000);
+    b.add(400, Buffer.alloc(200, 6));
+    assert.equal(cache.usedBytes, 1000);
+    assert.equal(a.read(0, 10), undefined, "a's oldest chunk went first");
+    assert.deepEqual(b.read(0, 10), Buffer.alloc(10, 2));
+    a.clear();
+    assert.equal(cache.usedBytes, 600);
+  });
+
+  it('forgets what is not contiguous and does not cache appends larger than a quarter of the budget', () => {
+    const cache = new TailCache(1000);
+    const t = cache.forSegment();
+    t.add(0, Buffer.alloc(100, 1));
+    t.add(500, Buffer.alloc(100, 2));
+    assert.equal(t.read(0, 10), undefined);
+    assert.deepEqual(t.read(500, 100), Buffer.alloc(100, 2));
+    t.add(600, Buffer.alloc(300, 3));
+    assert.equal(t.read(600, 1), undefined);
+    assert.equal(cache.usedBytes, 0);
+  });
+});
+
+describe('Log with a tail cache', () => {
+  let root: string;
+  let cleanup: () => Promise<void>;
+  before(async () => ({ dir: root, cleanup } = await tempDir()));
+  after(() => cleanup());
+
+  it('serves a tail consumer from memory: what was just appended is not read from the file again', async () => {
+    const dir = path.join(root, 'tail');
+    const log = await openLog(dir, {}, { tailCache: new TailCache(1 << 20) });
+    const first = batch(10, 100);
+    await log.append(first, { leaderEpoch: 0 });
+    // The consumer reads what is there, and then waits at the end of the log…
+    assert.equal((await log.read(0, 1 << 20, { minOneMessage: true })).records[0]!.length, first.length);
+    const next = batch(10, 100, { seed: 7 });
+    await log.append(next, { leaderEpoch: 0 });
+    const appended = Buffer.from(next);
+    // …and the new bytes on disk are overwritten: a read that went to the file would return garbage.
+    const file = await fs.open(path.join(dir, '00000000000000000000.log'), 'r+');
+    await file.write(Buffer.alloc(appended.length, 0xee), 0, appended.length, first.length);
+    await file.close();
+    const r = await log.read(10, 1 << 20, { minOneMessage: true });
+    assert.deepEqual(r.records[0], appended);
+    await log.close();
+  });
+
+  it('still reads from the file what is no longer cached, and truncation drops the cached bytes', async () => {
+    const dir = path.join(root, 'evicted');
+    const cache = new TailCache(4096);
+    const log = await openLog(dir, {}, { tailCache: cache });
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const b = batch(5, 100, { seed: i });
+      await log.append(b, { leaderEpoch: 0 });
+      sent.push(Buffer.from(b));
+    }
+    assert.ok(cache.usedBytes <= 4096);
+    assert.deepEqual(await readAll(log), sent);
+    await log.truncateTo(50);
+    assert.deepEqual(await readAll(log), sent.slice(0, 10));
+    const again = batch(5, 100, { seed: 99 });
+    await log.append(again, { leaderEpoch: 0 });
+    assert.deepEqual(await readAll(log), [...sent.slice(0, 10), Buffer.from(again)]);
+    await log.close();
+    assert.equal(cache.usedBytes, 0, 'closing a log releases its cached bytes');
+  });
+});
