@@ -176,6 +176,11 @@ export class ReplicaManager {
   readonly #partitionExists: ((topic: string, partition: number) => boolean) | undefined;
   readonly #partitions = new Map<string, Partition>();
   readonly #creating = new Map<string, Promise<Partition>>();
+  /**
+   * Per partition, the turn of the append called last. Validation (decompression) of pipelined requests
+   * finishes in any order; appends still happen in call order, as Kafka appends one connection's requests.
+   */
+  readonly #appendTurns = new Map<string, Promise<void>>();
   readonly fetchPurgatory = new Purgatory<DelayedFetch>('Fetch');
   readonly producePurgatory = new Purgatory<DelayedProduce>('Produce');
   readonly deleteRecordsPurgatory = new Purgatory<DelayedCondition>('DeleteRecords');
@@ -331,18 +336,33 @@ export class ReplicaManager {
         return { ...entry, errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1,
           logStartOffset: p.log.logStartOffset, recordErrors: [], leaderId: -1, leaderEpoch: -1 };
       }
-      const prepared = await prepareAppend(entry.records, {
-        config: p.config,
-        now: this.#clock.now(),
-        ...(opts.produceVersion !== undefined ? { produceVersion: opts.produceVersion } : {}),
-        internal: opts.origin === 'coordinator',
-        ...(this.#maxUncompressedBytes !== undefined ? { maxUncompressedBytes: this.#maxUncompressedBytes } : {}),
-      });
-      if (!prepared.ok) {
-        return { ...appendError(entry, prepared.errorCode, prepared.message), recordErrors: prepared.recordErrors };
+      // Taken before the first await, so the turn order is the order requests were dispatched in.
+      const key = p.key;
+      const previous = this.#appendTurns.get(key);
+      let release!: () => void;
+      const turn = new Promise<void>((resolve) => (release = resolve));
+      this.#appendTurns.set(key, turn);
+      let r: Awaited<ReturnType<Partition['appendRecordsToLeader']>>;
+      try {
+        const prepared = await prepareAppend(entry.records, {
+          config: p.config,
+          now: this.#clock.now(),
+          ...(opts.produceVersion !== undefined ? { produceVersion: opts.produceVersion } : {}),
+          internal: opts.origin === 'coordinator',
+          ...(this.#maxUncompressedBytes !== undefined ? { maxUncompressedBytes: this.#maxUncompressedBytes } : {}),
+        });
+        if (!prepared.ok) {
+          return { ...appendError(entry, prepared.errorCode, prepared.message), recordErrors: prepared.recordErrors };
+        }
+        if (previous !== undefined) await previous;
+        const origin = opts.origin === 'coordinator' ? AppendOrigin.coordinator : AppendOrigin.client;
+        r = await p.appendRecordsToLeader(prepared.records, opts.requiredAcks, origin);
+      } finally {
+        // A refused request hands its turn on only once the one before it is done, so the chain holds.
+        if (previous !== undefined) await previous;
+        release();
+        if (this.#appendTurns.get(key) === turn) this.#appendTurns.delete(key);
       }
-      const origin = opts.origin === 'coordinator' ? AppendOrigin.coordinator : AppendOrigin.client;
-      const r = await p.appendRecordsToLeader(prepared.records, opts.requiredAcks, origin);
       if (!r.duplicate) this.fetchPurgatory.checkAndComplete(p.key);
       return {
         topic: entry.topic,
