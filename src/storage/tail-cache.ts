@@ -1,8 +1,8 @@
 // Recently appended bytes kept in memory, so that a consumer reading at the tail of a partition (the
 // common case: it asks for what was produced a moment ago) is answered without a file read. One budget is
 // shared by every segment of a LogManager; past it the oldest bytes, whichever segment they belong to, are
-// dropped first. Each chunk is a private copy that is never modified, so a slice handed to a fetch
-// response stays valid while the response is written, even after the chunk left the cache.
+// dropped first. Appended bytes are never modified afterwards, so a slice handed to a fetch response stays
+// valid while the response is written, even after its chunk left the cache.
 
 interface Chunk {
   /** File position of the first byte. */
@@ -72,7 +72,11 @@ export class SegmentTail {
       this.clear();
       return;
     }
-    const chunk: Chunk = { position, bytes: Buffer.from(records), owner: this, live: true };
+    // The appended bytes are never modified again, so a view is kept when it is most of the memory it
+    // holds (a large produce batch); a small slice of a larger buffer (a socket chunk carrying many small
+    // requests) is copied, so the budget counts what is really retained.
+    const bytes = records.byteLength * 2 >= records.buffer.byteLength ? records : Buffer.from(records);
+    const chunk: Chunk = { position, bytes, owner: this, live: true };
     this.#chunks.push(chunk);
     this.#cache.admit(chunk);
   }
