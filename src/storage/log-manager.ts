@@ -24,7 +24,7 @@ import { LogError } from './log-errors.js';
 import { PartitionMetadataFile } from './partition-metadata.js';
 
 /** What the tail cache may hold across all partitions by default. */
-export const DEFAULT_TAIL_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_TAIL_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** The KRaft metadata topic; its partition directory is never opened as an ordinary log. */
 export const METADATA_TOPIC = '__cluster_metadata';
