@@ -33,11 +33,11 @@ export class BrokerMetadataPublisher implements MetadataPublisher {
 
   async onMetadataUpdate(update: MetadataUpdate, image: MetadataImage): Promise<void> {
     const { changes } = update;
-    for (const [name, topic] of changes.topicsDeleted) {
+    for (const topic of changes.topicsDeleted.values()) {
       for (const partition of topic.partitions.keys()) {
-        await this.#replicaManager.stopPartition({ topic: name, partition }, { delete: true });
+        await this.#replicaManager.stopPartition({ topic: topic.name, partition }, { delete: true });
       }
-      this.#log.info({ topic: name, topicId: topic.id }, 'Deleted the logs of a removed topic');
+      this.#log.info({ topic: topic.name, topicId: topic.id }, 'Deleted the logs of a removed topic');
     }
 
     // A broker-level config change can alter every topic's effective config, so it reapplies them all.
