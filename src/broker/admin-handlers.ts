@@ -32,5 +32,5 @@ export function registerAdminHandlers(registry: HandlerRegistry, deps: AdminDeps
     .register(incrementalAlterConfigsHandler(deps))
     .register(describeClusterHandler(deps))
     .register(describeTopicPartitionsHandler(deps))
-    .register(initProducerIdHandler({ producerIds, metadata: deps.metadata }));
+    .register(initProducerIdHandler({ producerIds, metadata: deps.metadata, ...(deps.transactions ? { transactions: deps.transactions } : {}) }));
 }

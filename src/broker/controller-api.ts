@@ -17,6 +17,7 @@ import type {
 } from '../controller/results.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataView } from './metadata-view.js';
+import type { TransactionalInitProducerId } from './handlers/init-producer-id.js';
 
 export interface ControllerWriteOptions {
   /** Check everything, write nothing. */
@@ -38,6 +39,8 @@ export interface ControllerApi {
 export interface AdminDeps {
   readonly controller: ControllerApi;
   readonly metadata: MetadataView;
+  /** The transaction coordinator's InitProducerId, for transactional ids (absent: NOT_COORDINATOR). */
+  readonly transactions?: () => TransactionalInitProducerId | undefined;
 }
 
 /** The outcome of waiting for a controller call at most `timeoutMs`. */

@@ -8,4 +8,9 @@ export interface DataPathDeps {
   readonly topics: TopicLookup;
   /** Fetch sessions (KIP-227); without it every fetch is sessionless. */
   readonly fetchSessions?: FetchSessionCache;
+  /**
+   * KIP-890 part 1: asks the transaction coordinator whether each partition is in the producer's ongoing
+   * transaction (one error code per partition, in order). Without it transactional batches are not verified.
+   */
+  verifyTransaction?: (transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly { topic: string; partition: number }[]) => Promise<readonly number[]>;
 }

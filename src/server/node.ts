@@ -19,6 +19,10 @@ import { registerAdminHandlers } from '../broker/admin-handlers.js';
 import { startMetadataQuorum, type MetadataQuorum } from '../controller/metadata-quorum.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { BrokerMetadataPublisher } from './broker-metadata-publisher.js';
+import { registerGroupHandlers } from '../broker/group-handlers.js';
+import { GroupCoordinatorWiring } from './group-coordinator-wiring.js';
+import { registerTxnHandlers } from '../broker/txn-handlers.js';
+import { PendingTxnOffsets, TxnCoordinatorWiring, registerDataPath, txnCoordinatorConfigFrom } from './txn-coordinator-wiring.js';
 import { DataPath, partitionConfigFor } from './data-path.js';
 import { ensureMetaProperties } from './meta-properties.js';
 
@@ -110,9 +114,13 @@ export class StrataNode {
   readonly #quorum: MetadataQuorum;
   readonly #dataPath: DataPath;
   readonly #log: Logger;
+  readonly #groups: GroupCoordinatorWiring;
+  readonly #txns: TxnCoordinatorWiring;
   #stopping: Promise<void> | null = null;
 
-  private constructor(server: NetworkServer, node: LocalNode, quorum: MetadataQuorum, dataPath: DataPath, log: Logger) {
+  private constructor(server: NetworkServer, node: LocalNode, quorum: MetadataQuorum, dataPath: DataPath, groups: GroupCoordinatorWiring, txns: TxnCoordinatorWiring, log: Logger) {
+    this.#groups = groups;
+    this.#txns = txns;
     this.#server = server;
     this.#node = node;
     this.#quorum = quorum;
@@ -180,6 +188,43 @@ export class StrataNode {
       await quorum.loader.installPublisher(
         new BrokerMetadataPublisher({ nodeId: config.nodeId, replicaManager: dataPath.replicaManager, staticConfig: config.raw, log }),
       );
+      // After the BrokerMetadataPublisher, so the __consumer_offsets partitions it leads are open.
+      const pendingTxnOffsets = new PendingTxnOffsets();
+      const groups = new GroupCoordinatorWiring({
+        pendingTransactionalOffsets: pendingTxnOffsets,
+        nodeId: config.nodeId,
+        replicaManager: dataPath.replicaManager,
+        controller: quorum.controller,
+        metadata: view,
+        replicationFactor: v['offsets.topic.replication.factor'],
+        config: {
+          offsetsTopicNumPartitions: v['offsets.topic.num.partitions'],
+          groupMinSessionTimeoutMs: v['group.min.session.timeout.ms'],
+          groupMaxSessionTimeoutMs: v['group.max.session.timeout.ms'],
+          groupInitialRebalanceDelayMs: v['group.initial.rebalance.delay.ms'],
+          groupMaxSize: v['group.max.size'],
+          offsetMetadataMaxBytes: v['offset.metadata.max.bytes'],
+          offsetsRetentionMs: v['offsets.retention.minutes'] * 60_000,
+        },
+        log,
+      });
+      await quorum.loader.installPublisher(groups);
+      const txns = new TxnCoordinatorWiring({
+        nodeId: config.nodeId,
+        replicaManager: dataPath.replicaManager,
+        controller: quorum.controller,
+        metadata: view,
+        replicationFactor: v['transaction.state.log.replication.factor'],
+        config: txnCoordinatorConfigFrom(config.raw, {
+          transactionStateLogNumPartitions: v['transaction.state.log.num.partitions'],
+          transactionMaxTimeoutMs: v['transaction.max.timeout.ms'],
+          offsetsTopicNumPartitions: v['offsets.topic.num.partitions'],
+        }),
+        groups: groups.coordinator,
+        pendingOffsets: pendingTxnOffsets,
+        log,
+      });
+      await quorum.loader.installPublisher(txns);
 
       const node: LocalNode = new LocalNode({
         nodeId: config.nodeId,
@@ -190,8 +235,10 @@ export class StrataNode {
         image,
       });
       const registry = opts.registry ?? new HandlerRegistry().register(apiVersionsHandler);
-      registerAdminHandlers(registry, { controller: quorum.controller, metadata: view });
-      dataPath.register(registry);
+      registerAdminHandlers(registry, { controller: quorum.controller, metadata: view, transactions: () => txns.coordinator });
+      registerDataPath(dataPath, registry, txns);
+      registerGroupHandlers(registry, { coordinator: groups.coordinator, locator: groups, transactionLocator: txns });
+      registerTxnHandlers(registry, { coordinator: txns.coordinator, markers: txns.markers, groups: groups.coordinator, pendingOffsets: txns.offsetLog });
       const server: NetworkServer = new NetworkServer({
         listeners: config.listeners.map((l) => ({ name: l.listenerName, securityProtocol: l.securityProtocol, host: l.host, port: l.port })),
         processor: new RequestProcessor(registry, node, log),
@@ -206,7 +253,7 @@ export class StrataNode {
         log,
       });
       await server.start();
-      const instance = new StrataNode(server, node, quorum, dataPath, log);
+      const instance = new StrataNode(server, node, quorum, dataPath, groups, txns, log);
       await quorum.controller.registerLocalBroker({
         brokerId: config.nodeId,
         incarnationId: randomUUID(),
@@ -263,6 +310,8 @@ export class StrataNode {
     this.#stopping ??= (async () => {
       this.#log.info('Strata shutting down');
       await this.#server.shutdown(timeoutMs);
+      this.#txns.close();
+      this.#groups.close();
       await this.#dataPath.shutdown();
       await this.#quorum.close();
       this.#log.info('Strata stopped');

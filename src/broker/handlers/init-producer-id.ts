@@ -3,12 +3,12 @@
 // producer id and epoch sent to bump the epoch (KIP-360, v3+) are only checked for consistency (both
 // set or neither) — a non-transactional producer always gets a new id.
 //
-// Transactions are not served yet: a transactional id is answered as a broker that does not host the
-// transaction coordinator for it answers (NOT_COORDINATOR), after the same request checks Kafka's
-// coordinator makes first (empty id → INVALID_REQUEST; timeout outside (0, transaction.max.timeout.ms]
-// → INVALID_TRANSACTION_TIMEOUT).
+// A transactional id goes to the transaction coordinator when the node runs one (epoch bump, zombie
+// fencing, KIP-360 recovery). Without one it is answered as a broker that does not host the coordinator
+// for it (NOT_COORDINATOR), after the checks Kafka's coordinator makes first (empty id → INVALID_REQUEST;
+// timeout outside (0, transaction.max.timeout.ms] → INVALID_TRANSACTION_TIMEOUT).
 import { InitProducerIdApi } from '../../protocol/generated/apis.js';
-import type { InitProducerIdResponse } from '../../protocol/generated/messages/init-producer-id.js';
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/generated/messages/init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { MetadataView } from '../metadata-view.js';
 import { ProducerIdUnavailable, type ProducerIdSource } from '../producer-id-manager.js';
@@ -22,7 +22,14 @@ export const DEFAULT_TRANSACTION_MAX_TIMEOUT_MS = 900_000;
 const failure = (errorCode: number): InitProducerIdResponse =>
   ({ throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
+/** The transaction coordinator's InitProducerId. */
+export interface TransactionalInitProducerId {
+  initProducerId(apiVersion: number, request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
+}
+
 export interface InitProducerIdDeps {
+  /** Serves transactional ids; read on every request (the coordinator may be created after the handler). */
+  readonly transactions?: () => TransactionalInitProducerId | undefined;
   readonly producerIds: ProducerIdSource;
   /** For transaction.max.timeout.ms; Kafka's default when absent. */
   readonly metadata?: MetadataView;
@@ -32,12 +39,14 @@ export function initProducerIdHandler(deps: InitProducerIdDeps) {
   return defineHandler(InitProducerIdApi, {
     minVersion: 0,
     maxVersion: 5,
-    async handle(_ctx, request): Promise<InitProducerIdResponse> {
+    async handle(ctx, request): Promise<InitProducerIdResponse> {
       const givenId = request.producerId !== NO_PRODUCER_ID;
       const givenEpoch = request.producerEpoch !== NO_PRODUCER_EPOCH;
       if (givenId !== givenEpoch) return failure(ErrorCode.INVALID_REQUEST);
 
       const txnId = request.transactionalId;
+      const transactions = txnId !== null ? deps.transactions?.() : undefined;
+      if (transactions !== undefined) return transactions.initProducerId(ctx.apiVersion, request);
       if (txnId !== null) {
         if (txnId === '') return failure(ErrorCode.INVALID_REQUEST);
         const max = deps.metadata?.intSetting('transaction.max.timeout.ms', DEFAULT_TRANSACTION_MAX_TIMEOUT_MS) ?? DEFAULT_TRANSACTION_MAX_TIMEOUT_MS;

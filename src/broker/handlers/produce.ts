@@ -11,7 +11,7 @@ import type {
 } from '../../protocol/generated/messages/produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { StrataError } from '../../protocol/strata-error.js';
-import { isTransactional, MAGIC_OFFSET, ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD } from '../../protocol/records/batch-header.js';
+import { isTransactional, MAGIC_OFFSET, ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, readInt64 } from '../../protocol/records/batch-header.js';
 import type { PartitionAppendResult, ProduceEntry } from '../../replication/replica-manager.js';
 import type { DataPathDeps } from '../data-path-deps.js';
 import { defineHandler, type ApiHandler } from '../registry.js';
@@ -50,6 +50,63 @@ const failed = (errorCode: number): Omit<PartitionAppendResult, 'topic' | 'parti
   errorCode, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1, recordErrors: [], leaderId: -1, leaderEpoch: -1,
 });
 
+/**
+ * KIP-890 part 1: a transactional batch that would start a transaction on its partition (the producer has
+ * none open there) is appended only if the coordinator confirms the partition is in the producer's
+ * ongoing transaction; otherwise the partition answers the coordinator's error (a partition never added:
+ * INVALID_TXN_STATE). Refused entries are taken out of `entries` and answered in `slots`.
+ */
+async function verifyTransactionalEntries(
+  deps: DataPathDeps,
+  transactionalId: string | null,
+  entries: ProduceEntry[],
+  entrySlot: number[],
+  slots: { result?: Omit<PartitionAppendResult, 'topic' | 'partition'> }[],
+): Promise<void> {
+  const verify = deps.verifyTransaction;
+  if (verify === undefined || transactionalId === null) return;
+  const toVerify: { i: number; producerId: number; producerEpoch: number }[] = [];
+  entries.forEach((e, i) => {
+    const r = e.records;
+    if (r === null || r.length < RECORD_BATCH_OVERHEAD || r.readInt8(MAGIC_OFFSET) !== 2 || !isTransactional(r.readInt16BE(ATTRIBUTES_OFFSET))) return;
+    const producerId = readInt64(r, PRODUCER_ID_OFFSET);
+    const producerEpoch = r.readInt16BE(PRODUCER_EPOCH_OFFSET);
+    const open = deps.replicaManager.getPartition(e.topic, e.partition)?.log.activeProducers().get(producerId);
+    if (open !== undefined && open.producerEpoch === producerEpoch && open.currentTxnFirstOffset !== undefined) return;
+    toVerify.push({ i, producerId, producerEpoch });
+  });
+  if (toVerify.length === 0) return;
+  const refused = new Set<number>();
+  // Batches of one request share a producer; verify per producer id and epoch all the same.
+  const groups = new Map<string, typeof toVerify>();
+  for (const v of toVerify) {
+    const k = `${v.producerId}:${v.producerEpoch}`;
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [v]);
+    else g.push(v);
+  }
+  for (const g of groups.values()) {
+    const codes = await verify(transactionalId, g[0]!.producerId, g[0]!.producerEpoch, g.map((v) => ({ topic: entries[v.i]!.topic, partition: entries[v.i]!.partition })));
+    g.forEach((v, j) => {
+      let code = codes[j] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (code === ErrorCode.NONE) return;
+      // What Kafka 3.9's produce path answers for a failed verification (TRANSACTION_ABORTABLE is newer).
+      if (code === ErrorCode.TRANSACTION_ABORTABLE) code = ErrorCode.INVALID_TXN_STATE;
+      if (code === ErrorCode.PRODUCER_FENCED) code = ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.NOT_COORDINATOR) {
+        code = ErrorCode.NOT_ENOUGH_REPLICAS;
+      }
+      slots[entrySlot[v.i]!]!.result = failed(code);
+      refused.add(v.i);
+    });
+  }
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (!refused.has(i)) continue;
+    entries.splice(i, 1);
+    entrySlot.splice(i, 1);
+  }
+}
+
 export function produceHandler(deps: DataPathDeps): ApiHandler<ProduceRequest, ProduceResponse> {
   return defineHandler(ProduceApi, {
     minVersion: 0,
@@ -74,6 +131,7 @@ export function produceHandler(deps: DataPathDeps): ApiHandler<ProduceRequest, P
           }
         }
       }
+      await verifyTransactionalEntries(deps, request.transactionalId, entries, entrySlot, slots);
       if (entries.length > 0) {
         const results = await deps.replicaManager.appendRecords({
           entries,

@@ -22,7 +22,8 @@ import type { Scheduler } from '../scheduler.js';
 import { groupCoordinatorConfig } from './config.js';
 import type { GroupCoordinatorConfig } from './config.js';
 import { GroupCoordinatorShard } from './group-shard.js';
-import type { GroupRequestContext, OffsetFetchTopics, PendingTransactionalOffsets } from './group-shard.js';
+import type { GroupRequestContext, OffsetFetchTopics, PendingTransactionalOffsets, TransactionalOffset } from './group-shard.js';
+export type { TransactionalOffset } from './group-shard.js';
 import { groupPartitionFor } from './partitioner.js';
 
 export interface GroupCoordinatorOptions {
@@ -223,6 +224,28 @@ export class GroupCoordinator {
       return await this.runtime.scheduleWrite(this.partitionFor(req.groupId), (shard, ctx) => shard.deleteOffsets(ctx, req.groupId, req.topics));
     } catch (e) {
       return { errorCode: errorCodeOf(e), throttleTimeMs: 0, topics: [] };
+    }
+  }
+
+  /**
+   * TxnOffsetCommit's group check (Kafka validates the member only when the request names one); the
+   * offsets themselves wait outside the group for their transaction's marker.
+   */
+  async validateTxnOffsetCommit(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): Promise<number> {
+    try {
+      return await this.runtime.scheduleRead(this.partitionFor(groupId), (shard) => shard.validateTxnOffsetCommit(groupId, memberId, groupInstanceId, generationId));
+    } catch (e) {
+      return errorCodeOf(e);
+    }
+  }
+
+  /** A COMMIT marker reached the group's partition: its transactional offsets become committed offsets. */
+  async commitTransactionalOffsets(groupId: string, offsets: readonly TransactionalOffset[]): Promise<number> {
+    try {
+      await this.runtime.scheduleWrite(this.partitionFor(groupId), (shard, ctx) => shard.commitTransactionalOffsets(ctx, groupId, offsets));
+      return ErrorCode.NONE;
+    } catch (e) {
+      return errorCodeOf(e);
     }
   }
 

@@ -42,6 +42,16 @@ export interface PendingTransactionalOffsets {
   has(groupId: string, topic: string, partition: number): boolean;
 }
 
+/** An offset committed inside a transaction (TxnOffsetCommit), applied when its COMMIT marker arrives. */
+export interface TransactionalOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+  readonly commitTimestamp: number;
+}
+
 export interface GroupShardOptions {
   readonly config: GroupCoordinatorConfig;
   /** Random part of new member ids (Kafka: a UUID); injectable so tests are deterministic. */
@@ -745,6 +755,26 @@ export class GroupCoordinatorShard implements CoordinatorShard {
     }));
     if (created && !this.#offsets.hasOffsets(req.groupId)) this.#groups.delete(req.groupId);
     return result;
+  }
+
+  validateTxnOffsetCommit(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const group = this.#groups.get(groupId);
+    if (group === undefined) return generationId < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+    if (group.is(GroupState.DEAD)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (memberId === '' && generationId < 0 && groupInstanceId === null) return ErrorCode.NONE;
+    const invalid = group.validateMember(memberId, groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return invalid;
+    return generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  }
+
+  /** The transaction committed: its offsets are written as ordinary offset commits (Kafka's marker replay). */
+  commitTransactionalOffsets(ctx: OperationContext, groupId: string, offsets: readonly TransactionalOffset[]): void {
+    if (!this.#groups.has(groupId)) this.#groups.set(groupId, new ClassicGroup(groupId, ctx.now));
+    for (const o of offsets) {
+      const offset: OffsetAndMetadata = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp, expireTimestamp: undefined };
+      ctx.append(offsetCommitRecord(groupId, o.topic, o.partition, offset));
+      this.#offsets.set(groupId, o.topic, o.partition, offset);
+    }
   }
 
   #validateOffsetCommit(group: ClassicGroup, req: OffsetCommitRequest): number | undefined {

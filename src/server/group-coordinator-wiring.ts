@@ -1,0 +1,173 @@
+// The group coordinator inside a node: builds the GroupCoordinator over the local __consumer_offsets
+// partitions, follows their leadership from the metadata image (a publisher installed after the one
+// that opens the partitions), locates coordinators for FindCoordinator, and creates __consumer_offsets
+// through the controller the first time a client asks for a coordinator.
+//
+// Durability: __consumer_offsets is created with Strata's durable.append=true, so a commit is answered
+// only once an fsync covers it. Kafka answers a commit once the ISR has it in memory and relies on
+// replication; here a single node is the whole ISR, and without the fsync a power loss (not a kill -9:
+// the page cache survives that) could lose acknowledged commits and move a group's offsets backwards.
+import type { Logger } from 'pino';
+import type { ControllerApi } from '../broker/controller-api.js';
+import type { CoordinatorLocation, GroupCoordinatorLocator } from '../broker/group-handlers.js';
+import type { MetadataView } from '../broker/metadata-view.js';
+import { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { GroupCoordinatorConfig } from '../coordinator/group/config.js';
+import type { PendingTransactionalOffsets } from '../coordinator/group/group-shard.js';
+import { systemScheduler, type Scheduler } from '../coordinator/scheduler.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { MetadataPublisher, MetadataUpdate } from '../metadata/publisher.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+/** The configs Kafka gives __consumer_offsets (GroupCoordinator.offsetsTopicConfigs), plus durability. */
+export const OFFSETS_TOPIC_CONFIGS: readonly { readonly name: string; readonly value: string }[] = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.bytes', value: '104857600' },
+  { name: 'compression.type', value: 'producer' },
+  { name: 'durable.append', value: 'true' },
+];
+
+export interface GroupCoordinatorWiringOptions {
+  readonly nodeId: number;
+  readonly replicaManager: ReplicaManager;
+  readonly controller: ControllerApi;
+  readonly metadata: MetadataView;
+  readonly config: Partial<GroupCoordinatorConfig>;
+  /** offsets.topic.replication.factor */
+  readonly replicationFactor: number;
+  readonly log: Logger;
+  readonly scheduler?: Scheduler;
+  /** Transactional offsets waiting for their marker (the transaction coordinator's wiring keeps them). */
+  readonly pendingTransactionalOffsets?: PendingTransactionalOffsets;
+}
+
+export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinatorLocator {
+  readonly name = 'GroupCoordinatorWiring';
+  readonly coordinator: GroupCoordinator;
+  readonly #opts: GroupCoordinatorWiringOptions;
+  /** Partitions this node coordinates, with the leader epoch they were loaded at. */
+  readonly #loaded = new Map<number, number>();
+  #creating: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(opts: GroupCoordinatorWiringOptions) {
+    this.#opts = opts;
+    this.coordinator = new GroupCoordinator({
+      config: opts.config,
+      scheduler: opts.scheduler ?? systemScheduler,
+      logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: OFFSETS_TOPIC, partition }),
+      onShardFailure: (partition, epoch, error) => this.#onShardFailure(partition, epoch, error),
+      ...(opts.pendingTransactionalOffsets ? { pendingTransactionalOffsets: opts.pendingTransactionalOffsets } : {}),
+    });
+  }
+
+  // ---- leadership ----------------------------------------------------------------------------------
+
+  onMetadataUpdate(update: MetadataUpdate, image: MetadataImage): void {
+    if (this.#closed) return;
+    // topicsDeleted is keyed by topic id; offsets are kept by name.
+    const deleted = [...update.changes.topicsDeleted.values()].map((t) => t.name);
+    if (deleted.includes(OFFSETS_TOPIC)) {
+      for (const p of [...this.#loaded.keys()]) this.#resign(p);
+    }
+    const others = deleted.filter((t) => t !== OFFSETS_TOPIC);
+    if (others.length > 0) {
+      // Offsets of deleted topics go as a coordinator write; the metadata loader need not wait for it.
+      this.coordinator.onTopicsDeleted(others).catch((err: unknown) => this.#opts.log.warn({ err, topics: others }, 'Removing offsets of deleted topics failed'));
+    }
+    this.#follow(image);
+  }
+
+  /** Loads the partitions this node leads (at a newer epoch than loaded) and unloads the others. */
+  #follow(image: MetadataImage): void {
+    const topic = image.topic(OFFSETS_TOPIC);
+    const led = new Set<number>();
+    if (topic !== undefined) {
+      for (const [partition, reg] of topic.partitions) {
+        if (reg.leader !== this.#opts.nodeId) continue;
+        led.add(partition);
+        const epoch = this.#loaded.get(partition);
+        if (epoch === undefined || epoch < reg.leaderEpoch) this.#elect(partition, reg.leaderEpoch);
+      }
+    }
+    for (const p of [...this.#loaded.keys()]) if (!led.has(p)) this.#resign(p);
+  }
+
+  #elect(partition: number, epoch: number): void {
+    this.#loaded.set(partition, epoch);
+    const started = Date.now();
+    this.coordinator.onElection(partition, epoch).then(
+      () => this.#opts.log.debug({ partition, epoch, ms: Date.now() - started }, 'Loaded a __consumer_offsets partition'),
+      (err: unknown) => {
+        this.#opts.log.error({ err, partition, epoch }, 'Loading a __consumer_offsets partition failed');
+        if (this.#loaded.get(partition) === epoch) this.#loaded.delete(partition);
+      },
+    );
+  }
+
+  #resign(partition: number): void {
+    this.#loaded.delete(partition);
+    this.coordinator.onResignation(partition);
+  }
+
+  /** An append failed and the runtime dropped the partition: reload it from the log if still leader. */
+  #onShardFailure(partition: number, epoch: number, error: unknown): void {
+    this.#opts.log.warn({ err: error, partition, epoch }, 'A __consumer_offsets write failed; reloading the partition');
+    if (this.#closed || this.#loaded.get(partition) !== epoch) return;
+    this.#loaded.delete(partition);
+    this.#follow(this.#opts.metadata.image);
+  }
+
+  // ---- FindCoordinator -----------------------------------------------------------------------------
+
+  async locateGroupCoordinator(groupId: string, listenerName: string): Promise<CoordinatorLocation> {
+    const partition = this.coordinator.partitionFor(groupId);
+    if (this.#opts.metadata.image.topic(OFFSETS_TOPIC) === undefined) await this.#ensureOffsetsTopic();
+    const topic = this.#opts.metadata.image.topic(OFFSETS_TOPIC);
+    const leader = topic?.partitions.get(partition)?.leader ?? -1;
+    if (leader < 0) {
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${OFFSETS_TOPIC}-${partition} has no leader` };
+    }
+    const node = this.#opts.metadata.aliveBrokerNodes(listenerName).find((n) => n.nodeId === leader);
+    if (node === undefined) {
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `broker ${leader} is not reachable through listener ${listenerName}` };
+    }
+    return { errorCode: ErrorCode.NONE, node };
+  }
+
+  /** Creates __consumer_offsets once, however many FindCoordinator requests race for it. */
+  #ensureOffsetsTopic(): Promise<void> {
+    this.#creating ??= (async () => {
+      try {
+        const [r] = await this.#opts.controller.createTopics([{
+          name: OFFSETS_TOPIC,
+          numPartitions: this.coordinator.config.offsetsTopicNumPartitions,
+          replicationFactor: this.#opts.replicationFactor,
+          configs: OFFSETS_TOPIC_CONFIGS,
+        }]);
+        if (r !== undefined && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+          this.#opts.log.warn({ errorCode: r.errorCode, message: r.errorMessage }, `Creating ${OFFSETS_TOPIC} failed`);
+        } else if (r?.errorCode === ErrorCode.NONE) {
+          this.#opts.log.info({ partitions: this.coordinator.config.offsetsTopicNumPartitions }, `Created ${OFFSETS_TOPIC}`);
+        }
+      } catch (err) {
+        this.#opts.log.warn({ err }, `Creating ${OFFSETS_TOPIC} failed`);
+      } finally {
+        this.#creating = null;
+      }
+    })();
+    return this.#creating;
+  }
+
+  /** Unloads every partition (waiting clients get NOT_COORDINATOR) and stops the timers. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#loaded.clear();
+    this.coordinator.close();
+  }
+}

@@ -1,0 +1,467 @@
+// The transaction coordinator inside a node: builds the TransactionCoordinator over the local
+// __transaction_state partitions, follows their leadership from the metadata image (a publisher installed
+// after the one that opens the partitions), creates __transaction_state through the controller the first
+// time a client looks for a transaction coordinator, and delivers the COMMIT / ABORT markers.
+//
+// Durability: __transaction_state is created with Strata's durable.append=true, so a transaction state
+// change (and so an EndTxn answer) is acknowledged only once an fsync covers it. Kafka relies on the ISR
+// holding the record in memory; on a single node that would let a power loss forget a decided commit.
+//
+// Markers: a partition this node leads gets its control batch appended through the ReplicaManager (the
+// same path WriteTxnMarkers takes when another coordinator sends them). For a partition of
+// __consumer_offsets the transactional offsets (TxnOffsetCommit, see `TxnOffsetLog`) are first turned into
+// ordinary offset commits through the group coordinator (COMMIT) or dropped (ABORT), and only then is the
+// control batch written, so a marker in the log always means its offsets were dealt with. Partitions led
+// by other brokers answer NOT_LEADER_OR_FOLLOWER and are retried: this build has no inter-broker client
+// to send WriteTxnMarkers with.
+import type { Logger } from 'pino';
+import type { ControllerApi } from '../broker/controller-api.js';
+import type { CoordinatorLocation, TransactionCoordinatorLocator } from '../broker/group-handlers.js';
+import type { MetadataView } from '../broker/metadata-view.js';
+import { ProducerIdManager } from '../broker/producer-id-manager.js';
+import type { PendingTransactionalOffsets } from '../coordinator/group/group-shard.js';
+import type { GroupCoordinator } from '../coordinator/group/group-coordinator.js';
+import type { PendingOffset, PendingOffsetStore } from '../broker/txn-handlers.js';
+import { systemScheduler, type Scheduler } from '../coordinator/scheduler.js';
+import type { TransactionCoordinatorConfig } from '../coordinator/txn/config.js';
+import { TransactionResult, type MarkerPartitionResult, type TxnMarkerSender } from '../coordinator/txn/marker-dispatcher.js';
+import type { TopicPartition } from '../coordinator/txn/transaction-metadata.js';
+import { TransactionCoordinator, TRANSACTION_STATE_TOPIC_NAME, GROUP_METADATA_TOPIC_NAME } from '../coordinator/txn/transaction-coordinator.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { MetadataPublisher, MetadataUpdate } from '../metadata/publisher.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { buildBatchSync, buildControlBatch } from '../protocol/records/builder.js';
+import { isControl, isTransactional } from '../protocol/records/batch-header.js';
+import { decodeBatchRecords } from '../protocol/records/batch-records.js';
+import { iterateBatches } from '../protocol/records/batches.js';
+import { appendErrorToCoordinatorError } from '../coordinator/errors.js';
+import { decodeGroupRecord, offsetCommitRecord } from '../coordinator/group/records.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+import type { DataPathDeps } from '../broker/data-path-deps.js';
+import type { HandlerRegistry } from '../broker/registry.js';
+import { dataPathHandlers, type DataPath } from './data-path.js';
+
+export const TRANSACTION_STATE_TOPIC = TRANSACTION_STATE_TOPIC_NAME;
+
+/** The configs Kafka gives __transaction_state (TransactionLog / TransactionStateManager), plus durability. */
+export const TRANSACTION_STATE_TOPIC_CONFIGS: readonly { readonly name: string; readonly value: string }[] = [
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.bytes', value: '104857600' },
+  { name: 'compression.type', value: 'uncompressed' },
+  { name: 'unclean.leader.election.enable', value: 'false' },
+  { name: 'durable.append', value: 'true' },
+];
+
+/** How long a marker append may wait for the ISR. */
+const MARKER_APPEND_TIMEOUT_MS = 30_000;
+
+/**
+ * Transactional offset commits waiting for their transaction's marker, per producer id (Kafka keeps them
+ * in the group metadata as `pendingTransactionalOffsetCommits`). The in-memory view; `TxnOffsetLog`
+ * keeps it durable and rebuilds it.
+ */
+export class PendingTxnOffsets implements PendingTransactionalOffsets {
+  /** producer id → "group\0topic\0partition" → offset (a later commit of the same partition replaces it). */
+  readonly #byProducer = new Map<number, Map<string, PendingOffset>>();
+
+  add(producerId: number, offsets: readonly PendingOffset[]): void {
+    let m = this.#byProducer.get(producerId);
+    if (m === undefined) this.#byProducer.set(producerId, (m = new Map()));
+    for (const o of offsets) m.set(`${o.groupId}\0${o.topic}\0${o.partition}`, o);
+  }
+
+  has(groupId: string, topic: string, partition: number): boolean {
+    const k = `${groupId}\0${topic}\0${partition}`;
+    for (const m of this.#byProducer.values()) if (m.has(k)) return true;
+    return false;
+  }
+
+  /** The producer's pending offsets of the groups `owns` accepts, removed. */
+  take(producerId: number, owns: (groupId: string) => boolean): PendingOffset[] {
+    const m = this.#byProducer.get(producerId);
+    if (m === undefined) return [];
+    const taken: PendingOffset[] = [];
+    for (const [k, o] of m) {
+      if (!owns(o.groupId)) continue;
+      taken.push(o);
+      m.delete(k);
+    }
+    if (m.size === 0) this.#byProducer.delete(producerId);
+    return taken;
+  }
+
+  /** Puts offsets back (their commit failed; the marker will be resent). */
+  restore(producerId: number, offsets: readonly PendingOffset[]): void {
+    if (offsets.length > 0) this.add(producerId, offsets);
+  }
+}
+
+/**
+ * The durable side of transactional offsets, as Kafka keeps them: TxnOffsetCommit appends the offsets to
+ * the group's __consumer_offsets partition as a transactional batch of the producer, and the marker later
+ * closes that transaction with a control batch there. The group coordinator's own replay skips both;
+ * this store rescans each __consumer_offsets partition when this node comes to lead it, so offsets whose
+ * transaction has no marker yet are pending again after a restart (the transaction coordinator then
+ * resends the marker, which applies or drops them).
+ */
+export class TxnOffsetLog implements PendingOffsetStore {
+  readonly pending: PendingTxnOffsets;
+  readonly #rm: ReplicaManager;
+  readonly #partitionFor: (groupId: string) => number;
+  readonly #log: Logger;
+  /** __consumer_offsets partition → its scan (at the leader epoch it was started for). */
+  readonly #scans = new Map<number, { epoch: number; done: Promise<void> }>();
+
+  constructor(opts: { replicaManager: ReplicaManager; pending: PendingTxnOffsets; partitionFor: (groupId: string) => number; log: Logger }) {
+    this.#rm = opts.replicaManager;
+    this.pending = opts.pending;
+    this.#partitionFor = opts.partitionFor;
+    this.#log = opts.log;
+  }
+
+  async persist(producerId: number, producerEpoch: number, groupPartition: number, offsets: readonly PendingOffset[]): Promise<number> {
+    await this.ready(groupPartition);
+    const records = offsets.map((o) => offsetCommitRecord(o.groupId, o.topic, o.partition, {
+      offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp, expireTimestamp: undefined,
+    }));
+    const batch = buildBatchSync(records.map((r) => ({ key: r.key, value: r.value })), {
+      // Sequence 0, as Kafka writes them: the partition checks no sequences of coordinator writes.
+      timestamp: Date.now(), producerId, producerEpoch, baseSequence: 0, transactional: true,
+    });
+    let errorCode: number;
+    try {
+      const [r] = await this.#rm.appendRecords({
+        entries: [{ topic: GROUP_METADATA_TOPIC_NAME, partition: groupPartition, records: batch }],
+        requiredAcks: -1,
+        timeoutMs: MARKER_APPEND_TIMEOUT_MS,
+        origin: 'coordinator',
+      });
+      errorCode = r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    } catch {
+      errorCode = ErrorCode.NOT_COORDINATOR;
+    }
+    if (errorCode !== ErrorCode.NONE) return appendErrorToCoordinatorError(errorCode);
+    this.pending.add(producerId, offsets);
+    return ErrorCode.NONE;
+  }
+
+  /** This node leads `partition` at `epoch`: rescan it for transactional offsets without a marker. */
+  follow(partition: number, epoch: number): void {
+    const known = this.#scans.get(partition);
+    if (known !== undefined && known.epoch >= epoch) return;
+    const done = this.#scan(partition).catch((err: unknown) => this.#log.warn({ err, partition }, 'Scanning __consumer_offsets for transactional offsets failed'));
+    this.#scans.set(partition, { epoch, done });
+  }
+
+  /** Resolves once the partition's scan (if any) finished. */
+  async ready(partition: number): Promise<void> {
+    await this.#scans.get(partition)?.done;
+  }
+
+  async #scan(partition: number): Promise<void> {
+    const p = this.#rm.getPartition(GROUP_METADATA_TOPIC_NAME, partition);
+    if (p === undefined) return;
+    const log = p.log;
+    const end = log.logEndOffset;
+    let offset = log.logStartOffset;
+    const owns = (g: string): boolean => this.#partitionFor(g) === partition;
+    while (offset < end) {
+      const r = await log.read(offset, 4 * 1024 * 1024, { minOneMessage: true });
+      const buf = r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records);
+      let next = offset;
+      for (const b of iterateBatches(buf)) {
+        next = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        const { attributes, producerId } = b.header;
+        if (!isTransactional(attributes)) continue;
+        if (isControl(attributes)) {
+          // The marker: a COMMIT was applied to the group before it was written, an ABORT drops them.
+          this.pending.take(producerId, owns);
+          continue;
+        }
+        const found: PendingOffset[] = [];
+        for (const rec of await decodeBatchRecords(buf, b)) {
+          if (rec.key === null) continue;
+          const d = decodeGroupRecord({ key: rec.key, value: rec.value });
+          if (d.kind !== 'offset' || d.value === null) continue;
+          found.push({ groupId: d.group, topic: d.topic, partition: d.partition, offset: d.value.offset, leaderEpoch: d.value.leaderEpoch,
+            metadata: d.value.metadata, commitTimestamp: d.value.commitTimestamp });
+        }
+        this.pending.add(producerId, found);
+      }
+      if (next <= offset) break;
+      offset = next;
+    }
+  }
+}
+
+/**
+ * Writes markers to partitions this node leads: what both the coordinator's own sender and the
+ * WriteTxnMarkers handler do.
+ */
+export class LocalMarkerWriter implements TxnMarkerSender {
+  readonly #rm: ReplicaManager;
+  readonly #metadata: MetadataView;
+  readonly #groups: GroupCoordinator | undefined;
+  readonly #offsets: TxnOffsetLog;
+
+  constructor(opts: { replicaManager: ReplicaManager; metadata: MetadataView; groups?: GroupCoordinator; offsets: TxnOffsetLog }) {
+    this.#rm = opts.replicaManager;
+    this.#metadata = opts.metadata;
+    this.#groups = opts.groups;
+    this.#offsets = opts.offsets;
+  }
+
+  async sendMarkers(
+    producerId: number,
+    producerEpoch: number,
+    result: TransactionResult,
+    partitions: readonly TopicPartition[],
+    coordinatorEpoch: number,
+  ): Promise<readonly MarkerPartitionResult[]> {
+    const answers: MarkerPartitionResult[] = [];
+    const data: TopicPartition[] = [];
+    for (const tp of partitions) {
+      if (tp.topic === GROUP_METADATA_TOPIC_NAME) {
+        // The offsets first, then the control batch: a marker in the log means they were applied.
+        const code = await this.#completeOffsets(producerId, tp.partition, result);
+        if (code === ErrorCode.NONE) data.push(tp);
+        else answers.push({ ...tp, errorCode: code });
+      } else if (this.#metadata.image.topic(tp.topic)?.partitions.has(tp.partition) !== true) {
+        // Kafka drops partitions of deleted topics instead of retrying them forever.
+        answers.push({ ...tp, errorCode: ErrorCode.NONE });
+      } else {
+        data.push(tp);
+      }
+    }
+    if (data.length === 0) return answers;
+    const timestamp = Date.now();
+    const type = result === TransactionResult.COMMIT ? 'commit' : 'abort';
+    const appended = await this.#rm.appendRecords({
+      entries: data.map((tp) => ({ ...tp, records: buildControlBatch({ type, producerId, producerEpoch, coordinatorEpoch, timestamp }) })),
+      requiredAcks: -1,
+      timeoutMs: MARKER_APPEND_TIMEOUT_MS,
+      origin: 'coordinator',
+    });
+    for (const r of appended) {
+      answers.push({ topic: r.topic, partition: r.partition, errorCode: r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : r.errorCode });
+    }
+    return answers;
+  }
+
+  /** The marker of a __consumer_offsets partition: its pending transactional offsets land or go. */
+  async #completeOffsets(producerId: number, partition: number, result: TransactionResult): Promise<number> {
+    const groups = this.#groups;
+    if (groups === undefined) return ErrorCode.NONE;
+    await this.#offsets.ready(partition);
+    const pending = this.#offsets.pending;
+    const offsets = pending.take(producerId, (g) => groups.partitionFor(g) === partition);
+    if (result !== TransactionResult.COMMIT || offsets.length === 0) return ErrorCode.NONE;
+    const byGroup = new Map<string, PendingOffset[]>();
+    for (const o of offsets) {
+      const list = byGroup.get(o.groupId);
+      if (list === undefined) byGroup.set(o.groupId, [o]);
+      else list.push(o);
+    }
+    for (const [groupId, list] of byGroup) {
+      const code = await groups.commitTransactionalOffsets(groupId, list);
+      if (code !== ErrorCode.NONE) {
+        // Not committed yet: keep what is left, the dispatcher resends this partition's marker.
+        pending.restore(producerId, [...byGroup.entries()].filter(([g]) => g >= groupId).flatMap(([, l]) => l));
+        return code;
+      }
+      byGroup.delete(groupId);
+    }
+    return ErrorCode.NONE;
+  }
+}
+
+export interface TxnCoordinatorWiringOptions {
+  readonly nodeId: number;
+  readonly replicaManager: ReplicaManager;
+  readonly controller: ControllerApi;
+  readonly metadata: MetadataView;
+  readonly config: Partial<TransactionCoordinatorConfig>;
+  /** transaction.state.log.replication.factor */
+  readonly replicationFactor: number;
+  /** The group coordinator, for transactional offsets; without it those markers complete at once. */
+  readonly groups?: GroupCoordinator;
+  readonly pendingOffsets?: PendingTxnOffsets;
+  readonly log: Logger;
+  readonly scheduler?: Scheduler;
+}
+
+export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoordinatorLocator {
+  readonly name = 'TxnCoordinatorWiring';
+  readonly coordinator: TransactionCoordinator;
+  readonly markers: LocalMarkerWriter;
+  readonly pendingOffsets: PendingTxnOffsets;
+  /** TxnOffsetCommit's durable store of pending offsets. */
+  readonly offsetLog: TxnOffsetLog;
+  readonly #opts: TxnCoordinatorWiringOptions;
+  readonly #loaded = new Map<number, number>();
+  #creating: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(opts: TxnCoordinatorWiringOptions) {
+    this.#opts = opts;
+    this.pendingOffsets = opts.pendingOffsets ?? new PendingTxnOffsets();
+    const groups = opts.groups;
+    this.offsetLog = new TxnOffsetLog({
+      replicaManager: opts.replicaManager,
+      pending: this.pendingOffsets,
+      partitionFor: (g) => (groups !== undefined ? groups.partitionFor(g) : 0),
+      log: opts.log,
+    });
+    this.markers = new LocalMarkerWriter({
+      replicaManager: opts.replicaManager,
+      metadata: opts.metadata,
+      offsets: this.offsetLog,
+      ...(opts.groups ? { groups: opts.groups } : {}),
+    });
+    const producerIds = new ProducerIdManager({
+      controller: opts.controller,
+      nodeId: opts.nodeId,
+      brokerEpoch: () => opts.metadata.brokerEpoch(),
+    });
+    this.coordinator = new TransactionCoordinator({
+      config: opts.config,
+      scheduler: opts.scheduler ?? systemScheduler,
+      logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: TRANSACTION_STATE_TOPIC, partition }),
+      allocateProducerId: () => producerIds.generate(),
+      markerSender: this.markers,
+      onShardFailure: (partition, epoch, error) => this.#onShardFailure(partition, epoch, error),
+      onMarkersAbandoned: (job, errorCode) =>
+        opts.log.warn({ transactionalId: job.transactionalId, producerId: job.producerId, errorCode }, 'Transaction markers abandoned'),
+    });
+  }
+
+  onMetadataUpdate(update: MetadataUpdate, image: MetadataImage): void {
+    if (this.#closed) return;
+    if (update.changes.topicsDeleted.has(TRANSACTION_STATE_TOPIC)) {
+      for (const p of [...this.#loaded.keys()]) this.#resign(p);
+    }
+    // Before the coordinator loads and resends markers, which wait for these scans.
+    for (const [partition, reg] of image.topic(GROUP_METADATA_TOPIC_NAME)?.partitions ?? []) {
+      if (reg.leader === this.#opts.nodeId) this.offsetLog.follow(partition, reg.leaderEpoch);
+    }
+    this.#follow(image);
+  }
+
+  #follow(image: MetadataImage): void {
+    const topic = image.topic(TRANSACTION_STATE_TOPIC);
+    const led = new Set<number>();
+    if (topic !== undefined) {
+      for (const [partition, reg] of topic.partitions) {
+        if (reg.leader !== this.#opts.nodeId) continue;
+        led.add(partition);
+        const epoch = this.#loaded.get(partition);
+        if (epoch === undefined || epoch < reg.leaderEpoch) this.#elect(partition, reg.leaderEpoch);
+      }
+    }
+    for (const p of [...this.#loaded.keys()]) if (!led.has(p)) this.#resign(p);
+  }
+
+  #elect(partition: number, epoch: number): void {
+    this.#loaded.set(partition, epoch);
+    this.coordinator.onElection(partition, epoch).then(
+      () => this.#opts.log.debug({ partition, epoch }, 'Loaded a __transaction_state partition'),
+      (err: unknown) => {
+        this.#opts.log.error({ err, partition, epoch }, 'Loading a __transaction_state partition failed');
+        if (this.#loaded.get(partition) === epoch) this.#loaded.delete(partition);
+      },
+    );
+  }
+
+  #resign(partition: number): void {
+    this.#loaded.delete(partition);
+    this.coordinator.onResignation(partition);
+  }
+
+  #onShardFailure(partition: number, epoch: number, error: unknown): void {
+    this.#opts.log.warn({ err: error, partition, epoch }, 'A __transaction_state write failed; reloading the partition');
+    if (this.#closed || this.#loaded.get(partition) !== epoch) return;
+    this.#loaded.delete(partition);
+    this.#follow(this.#opts.metadata.image);
+  }
+
+  async locateTransactionCoordinator(transactionalId: string, listenerName: string): Promise<CoordinatorLocation> {
+    const partition = this.coordinator.partitionFor(transactionalId);
+    if (this.#opts.metadata.image.topic(TRANSACTION_STATE_TOPIC) === undefined) await this.#ensureTopic();
+    const leader = this.#opts.metadata.image.topic(TRANSACTION_STATE_TOPIC)?.partitions.get(partition)?.leader ?? -1;
+    if (leader < 0) {
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${TRANSACTION_STATE_TOPIC}-${partition} has no leader` };
+    }
+    const node = this.#opts.metadata.aliveBrokerNodes(listenerName).find((n) => n.nodeId === leader);
+    if (node === undefined) {
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `broker ${leader} is not reachable through listener ${listenerName}` };
+    }
+    return { errorCode: ErrorCode.NONE, node };
+  }
+
+  #ensureTopic(): Promise<void> {
+    this.#creating ??= (async () => {
+      try {
+        const [r] = await this.#opts.controller.createTopics([{
+          name: TRANSACTION_STATE_TOPIC,
+          numPartitions: this.coordinator.config.transactionStateLogNumPartitions,
+          replicationFactor: this.#opts.replicationFactor,
+          configs: TRANSACTION_STATE_TOPIC_CONFIGS,
+        }]);
+        if (r !== undefined && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+          this.#opts.log.warn({ errorCode: r.errorCode, message: r.errorMessage }, `Creating ${TRANSACTION_STATE_TOPIC} failed`);
+        } else if (r?.errorCode === ErrorCode.NONE) {
+          this.#opts.log.info({ partitions: this.coordinator.config.transactionStateLogNumPartitions }, `Created ${TRANSACTION_STATE_TOPIC}`);
+        }
+      } catch (err) {
+        this.#opts.log.warn({ err }, `Creating ${TRANSACTION_STATE_TOPIC} failed`);
+      } finally {
+        this.#creating = null;
+      }
+    })();
+    return this.#creating;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#loaded.clear();
+    this.coordinator.close();
+  }
+}
+
+/**
+ * The coordinator's settings: the typed broker configs given, plus the cleanup intervals and id
+ * expiration read from the static config under Kafka's names when set there.
+ */
+export function txnCoordinatorConfigFrom(raw: ReadonlyMap<string, string>, typed: Partial<TransactionCoordinatorConfig>): Partial<TransactionCoordinatorConfig> {
+  const out: { -readonly [K in keyof TransactionCoordinatorConfig]?: TransactionCoordinatorConfig[K] } = { ...typed };
+  const positive = (name: string): number | undefined => {
+    const s = raw.get(name);
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  };
+  const abort = positive('transaction.abort.timed.out.transaction.cleanup.interval.ms');
+  if (abort !== undefined) out.abortTimedOutTransactionsIntervalMs = abort;
+  const expiration = positive('transactional.id.expiration.ms');
+  if (expiration !== undefined) out.transactionalIdExpirationMs = expiration;
+  const remove = positive('transaction.remove.expired.transaction.cleanup.interval.ms');
+  if (remove !== undefined) out.removeExpiredTransactionalIdsIntervalMs = remove;
+  return out;
+}
+
+/**
+ * Registers the data-path handlers with the partition-side transaction verification (KIP-890 part 1)
+ * backed by this node's coordinator. On a single node the coordinator is in-process; a broker without
+ * the coordinator would send AddPartitionsToTxn v4+ with verifyOnly instead.
+ */
+export function registerDataPath(dataPath: DataPath, registry: HandlerRegistry, txns: TxnCoordinatorWiring): HandlerRegistry {
+  const deps: DataPathDeps = {
+    ...dataPath.deps,
+    verifyTransaction: async (transactionalId, producerId, producerEpoch, partitions) =>
+      (await txns.coordinator.handleVerifyPartitions(transactionalId, producerId, producerEpoch, partitions)).map((e) => e.errorCode),
+  };
+  for (const h of dataPathHandlers(deps)) registry.register(h);
+  return registry;
+}
