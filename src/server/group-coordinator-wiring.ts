@@ -17,9 +17,9 @@ import type { PendingTransactionalOffsets } from '../coordinator/group/group-sha
 import { systemScheduler, type Scheduler } from '../coordinator/scheduler.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataPublisher, MetadataUpdate } from '../metadata/publisher.js';
-import { ErrorCode } from '../protocol/errors.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+import { InternalTopic } from './internal-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -51,7 +51,7 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
   readonly #opts: GroupCoordinatorWiringOptions;
   /** Partitions this node coordinates, with the leader epoch they were loaded at. */
   readonly #loaded = new Map<number, number>();
-  #creating: Promise<void> | null = null;
+  readonly #topic: InternalTopic;
   #closed = false;
 
   constructor(opts: GroupCoordinatorWiringOptions) {
@@ -62,6 +62,15 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
       logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: OFFSETS_TOPIC, partition }),
       onShardFailure: (partition, epoch, error) => this.#onShardFailure(partition, epoch, error),
       ...(opts.pendingTransactionalOffsets ? { pendingTransactionalOffsets: opts.pendingTransactionalOffsets } : {}),
+    });
+    this.#topic = new InternalTopic({
+      name: OFFSETS_TOPIC,
+      numPartitions: this.coordinator.config.offsetsTopicNumPartitions,
+      replicationFactor: opts.replicationFactor,
+      configs: OFFSETS_TOPIC_CONFIGS,
+      controller: opts.controller,
+      metadata: opts.metadata,
+      log: opts.log,
     });
   }
 
@@ -125,42 +134,7 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
   // ---- FindCoordinator -----------------------------------------------------------------------------
 
   async locateGroupCoordinator(groupId: string, listenerName: string): Promise<CoordinatorLocation> {
-    const partition = this.coordinator.partitionFor(groupId);
-    if (this.#opts.metadata.image.topic(OFFSETS_TOPIC) === undefined) await this.#ensureOffsetsTopic();
-    const topic = this.#opts.metadata.image.topic(OFFSETS_TOPIC);
-    const leader = topic?.partitions.get(partition)?.leader ?? -1;
-    if (leader < 0) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${OFFSETS_TOPIC}-${partition} has no leader` };
-    }
-    const node = this.#opts.metadata.aliveBrokerNodes(listenerName).find((n) => n.nodeId === leader);
-    if (node === undefined) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `broker ${leader} is not reachable through listener ${listenerName}` };
-    }
-    return { errorCode: ErrorCode.NONE, node };
-  }
-
-  /** Creates __consumer_offsets once, however many FindCoordinator requests race for it. */
-  #ensureOffsetsTopic(): Promise<void> {
-    this.#creating ??= (async () => {
-      try {
-        const [r] = await this.#opts.controller.createTopics([{
-          name: OFFSETS_TOPIC,
-          numPartitions: this.coordinator.config.offsetsTopicNumPartitions,
-          replicationFactor: this.#opts.replicationFactor,
-          configs: OFFSETS_TOPIC_CONFIGS,
-        }]);
-        if (r !== undefined && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-          this.#opts.log.warn({ errorCode: r.errorCode, message: r.errorMessage }, `Creating ${OFFSETS_TOPIC} failed`);
-        } else if (r?.errorCode === ErrorCode.NONE) {
-          this.#opts.log.info({ partitions: this.coordinator.config.offsetsTopicNumPartitions }, `Created ${OFFSETS_TOPIC}`);
-        }
-      } catch (err) {
-        this.#opts.log.warn({ err }, `Creating ${OFFSETS_TOPIC} failed`);
-      } finally {
-        this.#creating = null;
-      }
-    })();
-    return this.#creating;
+    return this.#topic.locate(this.coordinator.partitionFor(groupId), listenerName);
   }
 
   /** Unloads every partition (waiting clients get NOT_COORDINATOR) and stops the timers. */

@@ -38,6 +38,7 @@ import { appendErrorToCoordinatorError } from '../coordinator/errors.js';
 import { decodeGroupRecord, offsetCommitRecord } from '../coordinator/group/records.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+import { InternalTopic } from './internal-topic.js';
 import type { DataPathDeps } from '../broker/data-path-deps.js';
 import type { HandlerRegistry } from '../broker/registry.js';
 import { dataPathHandlers, type DataPath } from './data-path.js';
@@ -300,7 +301,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
   readonly offsetLog: TxnOffsetLog;
   readonly #opts: TxnCoordinatorWiringOptions;
   readonly #loaded = new Map<number, number>();
-  #creating: Promise<void> | null = null;
+  readonly #topic: InternalTopic;
   #closed = false;
 
   constructor(opts: TxnCoordinatorWiringOptions) {
@@ -334,11 +335,21 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
       onMarkersAbandoned: (job, errorCode) =>
         opts.log.warn({ transactionalId: job.transactionalId, producerId: job.producerId, errorCode }, 'Transaction markers abandoned'),
     });
+    this.#topic = new InternalTopic({
+      name: TRANSACTION_STATE_TOPIC,
+      numPartitions: this.coordinator.config.transactionStateLogNumPartitions,
+      replicationFactor: opts.replicationFactor,
+      configs: TRANSACTION_STATE_TOPIC_CONFIGS,
+      controller: opts.controller,
+      metadata: opts.metadata,
+      log: opts.log,
+    });
   }
 
   onMetadataUpdate(update: MetadataUpdate, image: MetadataImage): void {
     if (this.#closed) return;
-    if (update.changes.topicsDeleted.has(TRANSACTION_STATE_TOPIC)) {
+    // topicsDeleted is keyed by topic id.
+    if ([...update.changes.topicsDeleted.values()].some((t) => t.name === TRANSACTION_STATE_TOPIC)) {
       for (const p of [...this.#loaded.keys()]) this.#resign(p);
     }
     // Before the coordinator loads and resends markers, which wait for these scans.
@@ -386,40 +397,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
   }
 
   async locateTransactionCoordinator(transactionalId: string, listenerName: string): Promise<CoordinatorLocation> {
-    const partition = this.coordinator.partitionFor(transactionalId);
-    if (this.#opts.metadata.image.topic(TRANSACTION_STATE_TOPIC) === undefined) await this.#ensureTopic();
-    const leader = this.#opts.metadata.image.topic(TRANSACTION_STATE_TOPIC)?.partitions.get(partition)?.leader ?? -1;
-    if (leader < 0) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `${TRANSACTION_STATE_TOPIC}-${partition} has no leader` };
-    }
-    const node = this.#opts.metadata.aliveBrokerNodes(listenerName).find((n) => n.nodeId === leader);
-    if (node === undefined) {
-      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, message: `broker ${leader} is not reachable through listener ${listenerName}` };
-    }
-    return { errorCode: ErrorCode.NONE, node };
-  }
-
-  #ensureTopic(): Promise<void> {
-    this.#creating ??= (async () => {
-      try {
-        const [r] = await this.#opts.controller.createTopics([{
-          name: TRANSACTION_STATE_TOPIC,
-          numPartitions: this.coordinator.config.transactionStateLogNumPartitions,
-          replicationFactor: this.#opts.replicationFactor,
-          configs: TRANSACTION_STATE_TOPIC_CONFIGS,
-        }]);
-        if (r !== undefined && r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-          this.#opts.log.warn({ errorCode: r.errorCode, message: r.errorMessage }, `Creating ${TRANSACTION_STATE_TOPIC} failed`);
-        } else if (r?.errorCode === ErrorCode.NONE) {
-          this.#opts.log.info({ partitions: this.coordinator.config.transactionStateLogNumPartitions }, `Created ${TRANSACTION_STATE_TOPIC}`);
-        }
-      } catch (err) {
-        this.#opts.log.warn({ err }, `Creating ${TRANSACTION_STATE_TOPIC} failed`);
-      } finally {
-        this.#creating = null;
-      }
-    })();
-    return this.#creating;
+    return this.#topic.locate(this.coordinator.partitionFor(transactionalId), listenerName);
   }
 
   close(): void {
