@@ -78,13 +78,6 @@ test('consume --group is refused as not supported yet; an unreachable broker is 
   assert.equal(dead.stderr, `error: no broker is reachable: cannot connect to 127.0.0.1:${port}: connection refused\n`);
 });
 
-test('a command the broker cannot serve says so instead of hanging', async (t) => {
-  if (advertised.has(ApiKey.CreateTopics)) return t.skip('broker implements CreateTopics now; covered by the end-to-end test');
-  const r = await runCli(['topic', 'create', 'x', '--bootstrap-server', bootstrap]);
-  assert.equal(r.code, 1);
-  assert.equal(r.stderr, `error: broker ${bootstrap} does not support CreateTopics\n`);
-});
-
 test('end to end: create a topic, produce lines, consume them back, alter a config, delete', async (t) => {
   const why = missing(ApiKey.CreateTopics, ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.DeleteTopics);
   if (why !== undefined) return t.skip(why);
