@@ -19,6 +19,7 @@ import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataPublisher, MetadataUpdate } from '../metadata/publisher.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+import { CoordinatorLeadership } from './coordinator-leadership.js';
 import { InternalTopic } from './internal-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -50,7 +51,7 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
   readonly coordinator: GroupCoordinator;
   readonly #opts: GroupCoordinatorWiringOptions;
   /** Partitions this node coordinates, with the leader epoch they were loaded at. */
-  readonly #loaded = new Map<number, number>();
+  readonly #leadership: CoordinatorLeadership;
   readonly #topic: InternalTopic;
   #closed = false;
 
@@ -60,8 +61,15 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
       config: opts.config,
       scheduler: opts.scheduler ?? systemScheduler,
       logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: OFFSETS_TOPIC, partition }),
-      onShardFailure: (partition, epoch, error) => this.#onShardFailure(partition, epoch, error),
+      onShardFailure: (partition, epoch, error) => this.#leadership.onShardFailure(partition, epoch, error),
       ...(opts.pendingTransactionalOffsets ? { pendingTransactionalOffsets: opts.pendingTransactionalOffsets } : {}),
+    });
+    this.#leadership = new CoordinatorLeadership({
+      topic: OFFSETS_TOPIC,
+      nodeId: opts.nodeId,
+      coordinator: this.coordinator,
+      image: () => opts.metadata.image,
+      log: opts.log,
     });
     this.#topic = new InternalTopic({
       name: OFFSETS_TOPIC,
@@ -80,55 +88,12 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
     if (this.#closed) return;
     // topicsDeleted is keyed by topic id; offsets are kept by name.
     const deleted = [...update.changes.topicsDeleted.values()].map((t) => t.name);
-    if (deleted.includes(OFFSETS_TOPIC)) {
-      for (const p of [...this.#loaded.keys()]) this.#resign(p);
-    }
     const others = deleted.filter((t) => t !== OFFSETS_TOPIC);
     if (others.length > 0) {
       // Offsets of deleted topics go as a coordinator write; the metadata loader need not wait for it.
       this.coordinator.onTopicsDeleted(others).catch((err: unknown) => this.#opts.log.warn({ err, topics: others }, 'Removing offsets of deleted topics failed'));
     }
-    this.#follow(image);
-  }
-
-  /** Loads the partitions this node leads (at a newer epoch than loaded) and unloads the others. */
-  #follow(image: MetadataImage): void {
-    const topic = image.topic(OFFSETS_TOPIC);
-    const led = new Set<number>();
-    if (topic !== undefined) {
-      for (const [partition, reg] of topic.partitions) {
-        if (reg.leader !== this.#opts.nodeId) continue;
-        led.add(partition);
-        const epoch = this.#loaded.get(partition);
-        if (epoch === undefined || epoch < reg.leaderEpoch) this.#elect(partition, reg.leaderEpoch);
-      }
-    }
-    for (const p of [...this.#loaded.keys()]) if (!led.has(p)) this.#resign(p);
-  }
-
-  #elect(partition: number, epoch: number): void {
-    this.#loaded.set(partition, epoch);
-    const started = Date.now();
-    this.coordinator.onElection(partition, epoch).then(
-      () => this.#opts.log.debug({ partition, epoch, ms: Date.now() - started }, 'Loaded a __consumer_offsets partition'),
-      (err: unknown) => {
-        this.#opts.log.error({ err, partition, epoch }, 'Loading a __consumer_offsets partition failed');
-        if (this.#loaded.get(partition) === epoch) this.#loaded.delete(partition);
-      },
-    );
-  }
-
-  #resign(partition: number): void {
-    this.#loaded.delete(partition);
-    this.coordinator.onResignation(partition);
-  }
-
-  /** An append failed and the runtime dropped the partition: reload it from the log if still leader. */
-  #onShardFailure(partition: number, epoch: number, error: unknown): void {
-    this.#opts.log.warn({ err: error, partition, epoch }, 'A __consumer_offsets write failed; reloading the partition');
-    if (this.#closed || this.#loaded.get(partition) !== epoch) return;
-    this.#loaded.delete(partition);
-    this.#follow(this.#opts.metadata.image);
+    this.#leadership.update(update, image);
   }
 
   // ---- FindCoordinator -----------------------------------------------------------------------------
@@ -141,7 +106,7 @@ export class GroupCoordinatorWiring implements MetadataPublisher, GroupCoordinat
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#loaded.clear();
+    this.#leadership.close();
     this.coordinator.close();
   }
 }

@@ -38,6 +38,7 @@ import { appendErrorToCoordinatorError } from '../coordinator/errors.js';
 import { decodeGroupRecord, offsetCommitRecord } from '../coordinator/group/records.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
+import { CoordinatorLeadership } from './coordinator-leadership.js';
 import { InternalTopic } from './internal-topic.js';
 import type { DataPathDeps } from '../broker/data-path-deps.js';
 import type { HandlerRegistry } from '../broker/registry.js';
@@ -300,7 +301,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
   /** TxnOffsetCommit's durable store of pending offsets. */
   readonly offsetLog: TxnOffsetLog;
   readonly #opts: TxnCoordinatorWiringOptions;
-  readonly #loaded = new Map<number, number>();
+  readonly #leadership: CoordinatorLeadership;
   readonly #topic: InternalTopic;
   #closed = false;
 
@@ -331,9 +332,16 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
       logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: TRANSACTION_STATE_TOPIC, partition }),
       allocateProducerId: () => producerIds.generate(),
       markerSender: this.markers,
-      onShardFailure: (partition, epoch, error) => this.#onShardFailure(partition, epoch, error),
+      onShardFailure: (partition, epoch, error) => this.#leadership.onShardFailure(partition, epoch, error),
       onMarkersAbandoned: (job, errorCode) =>
         opts.log.warn({ transactionalId: job.transactionalId, producerId: job.producerId, errorCode }, 'Transaction markers abandoned'),
+    });
+    this.#leadership = new CoordinatorLeadership({
+      topic: TRANSACTION_STATE_TOPIC,
+      nodeId: opts.nodeId,
+      coordinator: this.coordinator,
+      image: () => opts.metadata.image,
+      log: opts.log,
     });
     this.#topic = new InternalTopic({
       name: TRANSACTION_STATE_TOPIC,
@@ -348,52 +356,11 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
 
   onMetadataUpdate(update: MetadataUpdate, image: MetadataImage): void {
     if (this.#closed) return;
-    // topicsDeleted is keyed by topic id.
-    if ([...update.changes.topicsDeleted.values()].some((t) => t.name === TRANSACTION_STATE_TOPIC)) {
-      for (const p of [...this.#loaded.keys()]) this.#resign(p);
-    }
     // Before the coordinator loads and resends markers, which wait for these scans.
     for (const [partition, reg] of image.topic(GROUP_METADATA_TOPIC_NAME)?.partitions ?? []) {
       if (reg.leader === this.#opts.nodeId) this.offsetLog.follow(partition, reg.leaderEpoch);
     }
-    this.#follow(image);
-  }
-
-  #follow(image: MetadataImage): void {
-    const topic = image.topic(TRANSACTION_STATE_TOPIC);
-    const led = new Set<number>();
-    if (topic !== undefined) {
-      for (const [partition, reg] of topic.partitions) {
-        if (reg.leader !== this.#opts.nodeId) continue;
-        led.add(partition);
-        const epoch = this.#loaded.get(partition);
-        if (epoch === undefined || epoch < reg.leaderEpoch) this.#elect(partition, reg.leaderEpoch);
-      }
-    }
-    for (const p of [...this.#loaded.keys()]) if (!led.has(p)) this.#resign(p);
-  }
-
-  #elect(partition: number, epoch: number): void {
-    this.#loaded.set(partition, epoch);
-    this.coordinator.onElection(partition, epoch).then(
-      () => this.#opts.log.debug({ partition, epoch }, 'Loaded a __transaction_state partition'),
-      (err: unknown) => {
-        this.#opts.log.error({ err, partition, epoch }, 'Loading a __transaction_state partition failed');
-        if (this.#loaded.get(partition) === epoch) this.#loaded.delete(partition);
-      },
-    );
-  }
-
-  #resign(partition: number): void {
-    this.#loaded.delete(partition);
-    this.coordinator.onResignation(partition);
-  }
-
-  #onShardFailure(partition: number, epoch: number, error: unknown): void {
-    this.#opts.log.warn({ err: error, partition, epoch }, 'A __transaction_state write failed; reloading the partition');
-    if (this.#closed || this.#loaded.get(partition) !== epoch) return;
-    this.#loaded.delete(partition);
-    this.#follow(this.#opts.metadata.image);
+    this.#leadership.update(update, image);
   }
 
   async locateTransactionCoordinator(transactionalId: string, listenerName: string): Promise<CoordinatorLocation> {
@@ -403,7 +370,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#loaded.clear();
+    this.#leadership.close();
     this.coordinator.close();
   }
 }
