@@ -5,6 +5,7 @@
 // the answers are put back in request order.
 import { ConfigResourceType } from '../metadata/records.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { callController } from './controller-api.js';
 
 export interface ResourceAnswer {
   readonly errorCode: number;
@@ -85,4 +86,25 @@ export function preprocess<R extends Resource>(
     }
   });
   return answers;
+}
+
+/**
+ * Sends every resource the broker did not answer itself to the controller (as `toController` shapes it)
+ * and returns all answers in request order; a controller failure or timeout answers each forwarded one.
+ */
+export async function answerWithController<R, C>(
+  resources: readonly R[],
+  answers: Map<number, ResourceAnswer>,
+  toController: (resource: R) => C,
+  call: (resources: C[]) => Promise<readonly ResourceAnswer[]>,
+): Promise<ResourceAnswer[]> {
+  const forward = resources.flatMap((r, index) => (answers.has(index) ? [] : [{ index, resource: toController(r) }]));
+  if (forward.length > 0) {
+    const outcome = await callController(() => call(forward.map((f) => f.resource)), 0);
+    forward.forEach((f, i) => {
+      const a = outcome.ok ? outcome.value[i]! : outcome.error;
+      answers.set(f.index, { errorCode: a.errorCode, errorMessage: a.errorMessage });
+    });
+  }
+  return resources.map((_, i) => answers.get(i)!);
 }

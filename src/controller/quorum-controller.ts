@@ -31,7 +31,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec-runtime.js';
 import { StrataError } from '../protocol/strata-error.js';
 import type { RaftClient } from '../raft/raft-client.js';
-import { type ConfigContext, incrementalAlterConfigRecords, legacyAlterConfigRecords } from './config-changes.js';
+import { type ConfigContext, type ConfigOutcome, incrementalAlterConfigRecords, legacyAlterConfigRecords } from './config-changes.js';
 import { PlacementError, placeReplicas } from './placement.js';
 import {
   AlterConfigOp,
@@ -503,35 +503,29 @@ export class QuorumController {
   // ---- configs -----------------------------------------------------------------------------------
 
   incrementalAlterConfigs(resources: readonly IncrementalConfigResource[], opts: { validateOnly?: boolean } = {}): Promise<AlterConfigsResult[]> {
-    return this.#submit((image) => {
-      const ctx = this.#configContext(image);
-      const records: MetadataRecord[] = [];
-      const duplicates = duplicateResources(resources);
-      const result = resources.map((r): AlterConfigsResult => {
-        if (duplicates.has(configResourceKey(r.resourceType, r.resourceName))) {
-          return { resourceType: r.resourceType, resourceName: r.resourceName, ...apiError(ErrorCode.INVALID_REQUEST, 'Duplicate resource.') };
-        }
-        const outcome = incrementalAlterConfigRecords(ctx, r.resourceType, r.resourceName, r.configs);
-        const head = { resourceType: r.resourceType, resourceName: r.resourceName };
-        if ('error' in outcome) return { ...head, ...outcome.error };
-        records.push(...outcome.records);
-        return { ...head, ...NONE };
-      });
-      return { records: opts.validateOnly ? [] : records, result };
-    });
+    return this.#alterConfigs(resources, opts, (ctx, r) => incrementalAlterConfigRecords(ctx, r.resourceType, r.resourceName, r.configs));
   }
 
   alterConfigs(resources: readonly LegacyConfigResource[], opts: { validateOnly?: boolean } = {}): Promise<AlterConfigsResult[]> {
+    return this.#alterConfigs(resources, opts, (ctx, r) => legacyAlterConfigRecords(ctx, r.resourceType, r.resourceName, r.configs));
+  }
+
+  /** Both config APIs: a resource named twice is refused, the others become ConfigRecords (unless validateOnly). */
+  #alterConfigs<R extends { readonly resourceType: number; readonly resourceName: string }>(
+    resources: readonly R[],
+    opts: { validateOnly?: boolean },
+    recordsFor: (ctx: ConfigContext, resource: R) => ConfigOutcome,
+  ): Promise<AlterConfigsResult[]> {
     return this.#submit((image) => {
       const ctx = this.#configContext(image);
       const records: MetadataRecord[] = [];
       const duplicates = duplicateResources(resources);
       const result = resources.map((r): AlterConfigsResult => {
-        if (duplicates.has(configResourceKey(r.resourceType, r.resourceName))) {
-          return { resourceType: r.resourceType, resourceName: r.resourceName, ...apiError(ErrorCode.INVALID_REQUEST, 'Duplicate resource.') };
-        }
-        const outcome = legacyAlterConfigRecords(ctx, r.resourceType, r.resourceName, r.configs);
         const head = { resourceType: r.resourceType, resourceName: r.resourceName };
+        if (duplicates.has(configResourceKey(r.resourceType, r.resourceName))) {
+          return { ...head, ...apiError(ErrorCode.INVALID_REQUEST, 'Duplicate resource.') };
+        }
+        const outcome = recordsFor(ctx, r);
         if ('error' in outcome) return { ...head, ...outcome.error };
         records.push(...outcome.records);
         return { ...head, ...NONE };

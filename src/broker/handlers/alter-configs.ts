@@ -6,8 +6,8 @@
 import { AlterConfigsApi } from '../../protocol/generated/apis.js';
 import type { AlterConfigsResponse } from '../../protocol/generated/messages/alter-configs.js';
 import type { LegacyConfigResource } from '../../controller/results.js';
-import { preprocess, type ResourceAnswer } from '../config-preprocess.js';
-import { type AdminDeps, callController } from '../controller-api.js';
+import { answerWithController, preprocess } from '../config-preprocess.js';
+import type { AdminDeps } from '../controller-api.js';
 import { defineHandler } from '../registry.js';
 
 export function alterConfigsHandler(deps: AdminDeps) {
@@ -16,25 +16,15 @@ export function alterConfigsHandler(deps: AdminDeps) {
     maxVersion: 2,
     async handle(_ctx, request): Promise<AlterConfigsResponse> {
       const answers = preprocess(request.resources, deps.metadata.nodeId, () => false);
-      const forward: { index: number; resource: LegacyConfigResource }[] = [];
-      request.resources.forEach((r, index) => {
-        if (!answers.has(index)) {
-          forward.push({ index, resource: { resourceType: r.resourceType, resourceName: r.resourceName, configs: r.configs.map((c) => ({ name: c.name, value: c.value })) } });
-        }
-      });
-      if (forward.length > 0) {
-        const outcome = await callController(
-          () => deps.controller.alterConfigs(forward.map((f) => f.resource), { validateOnly: request.validateOnly }),
-          0,
-        );
-        forward.forEach((f, i) => {
-          const a: ResourceAnswer = outcome.ok ? outcome.value[i]! : outcome.error;
-          answers.set(f.index, { errorCode: a.errorCode, errorMessage: a.errorMessage });
-        });
-      }
+      const results = await answerWithController(
+        request.resources,
+        answers,
+        (r): LegacyConfigResource => ({ resourceType: r.resourceType, resourceName: r.resourceName, configs: r.configs.map((c) => ({ name: c.name, value: c.value })) }),
+        (resources) => deps.controller.alterConfigs(resources, { validateOnly: request.validateOnly }),
+      );
       return {
         throttleTimeMs: 0,
-        responses: request.resources.map((r, i) => ({ ...answers.get(i)!, resourceType: r.resourceType, resourceName: r.resourceName })),
+        responses: request.resources.map((r, i) => ({ ...results[i]!, resourceType: r.resourceType, resourceName: r.resourceName })),
       };
     },
   });

@@ -11,8 +11,8 @@ import type {
 import { AlterConfigOp, type IncrementalConfigResource } from '../../controller/results.js';
 import { ConfigResourceType } from '../../metadata/records.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { answer, checkCurrentNode, OK, preprocess, type ResourceAnswer } from '../config-preprocess.js';
-import { type AdminDeps, callController } from '../controller-api.js';
+import { answer, answerWithController, checkCurrentNode, OK, preprocess, type ResourceAnswer } from '../config-preprocess.js';
+import type { AdminDeps } from '../controller-api.js';
 import { defineHandler } from '../registry.js';
 
 /** Kafka's validateLogLevelConfigs with no loggers to change. */
@@ -47,31 +47,19 @@ export function incrementalAlterConfigsHandler(deps: AdminDeps) {
         (c) => c.configOperation === AlterConfigOp.DELETE,
         (r) => (r.resourceType === ConfigResourceType.BROKER_LOGGER ? brokerLoggerAnswer(r, nodeId) : undefined),
       );
-      const forward: { index: number; resource: IncrementalConfigResource }[] = [];
-      request.resources.forEach((r, index) => {
-        if (answers.has(index)) return;
-        forward.push({
-          index,
-          resource: {
-            resourceType: r.resourceType,
-            resourceName: r.resourceName,
-            configs: r.configs.map((c) => ({ name: c.name, configOperation: c.configOperation, value: c.value })),
-          },
-        });
-      });
-      if (forward.length > 0) {
-        const outcome = await callController(
-          () => deps.controller.incrementalAlterConfigs(forward.map((f) => f.resource), { validateOnly: request.validateOnly }),
-          0,
-        );
-        forward.forEach((f, i) => {
-          const a: ResourceAnswer = outcome.ok ? outcome.value[i]! : outcome.error;
-          answers.set(f.index, { errorCode: a.errorCode, errorMessage: a.errorMessage });
-        });
-      }
+      const results = await answerWithController(
+        request.resources,
+        answers,
+        (r): IncrementalConfigResource => ({
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+          configs: r.configs.map((c) => ({ name: c.name, configOperation: c.configOperation, value: c.value })),
+        }),
+        (resources) => deps.controller.incrementalAlterConfigs(resources, { validateOnly: request.validateOnly }),
+      );
       return {
         throttleTimeMs: 0,
-        responses: request.resources.map((r, i) => ({ ...answers.get(i)!, resourceType: r.resourceType, resourceName: r.resourceName })),
+        responses: request.resources.map((r, i) => ({ ...results[i]!, resourceType: r.resourceType, resourceName: r.resourceName })),
       };
     },
   });
