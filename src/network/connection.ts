@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameDecoder } from './frame.js';
 import { isStrataError } from '../protocol/strata-error.js';
+import { sharedBufferPool } from '../protocol/buffer-pool.js';
 
 export interface ConnectionInfo {
   /** `localHost:localPort-remoteHost:remotePort-index`, as Kafka names connections. */
@@ -30,6 +31,16 @@ export interface FrameProcessor {
    * that is how Kafka treats unparseable headers, unknown API keys and malformed bodies.
    */
   process(frame: Buffer, connection: ConnectionInfo): FrameResult | Promise<FrameResult>;
+  /** Memory for a frame that arrived in several chunks (see FrameAllocator); plain allocation if absent. */
+  allocateFrame?(size: number, apiKey: number): Buffer;
+  /** Called once the handling of `frame` has settled, however it ended, so its memory can be recycled. */
+  frameDone?(frame: Buffer): void;
+  /**
+   * Whether every pooled buffer in the response to `frame` holds a reference taken for that response alone
+   * (a fetch's file reads and cached tails), to be released once written. Other responses may carry views
+   * of pooled memory owned elsewhere, which must not be released.
+   */
+  responseOwnsPooledBuffers?(frame: Buffer): boolean;
 }
 
 export interface ConnectionLimits {
@@ -51,6 +62,8 @@ interface Slot {
   bytes: number;
   /** The request failed: the connection closes once every earlier response is written. */
   fatal: boolean;
+  /** Pooled chunks of the response are released once written (see responseOwnsPooledBuffers). */
+  releasePooled: boolean;
 }
 
 const byteLength = (chunks: FrameResult): number => {
@@ -92,7 +105,10 @@ export class Connection {
     this.#processor = processor;
     this.#limits = limits;
     this.#log = log;
-    this.#decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.#decoder = new FrameDecoder(
+      limits.maxFrameBytes,
+      processor.allocateFrame === undefined ? undefined : (size, apiKey) => processor.allocateFrame!(size, apiKey),
+    );
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
 
     socket.setNoDelay(true);
@@ -203,22 +219,30 @@ export class Connection {
   }
 
   #dispatch(frame: Buffer): void {
-    const slot: Slot = { done: false, chunks: null, bytes: 0, fatal: false };
+    const slot: Slot = { done: false, chunks: null, bytes: 0, fatal: false, releasePooled: this.#processor.responseOwnsPooledBuffers?.(frame) ?? false };
     this.#slots.push(slot);
     this.#inFlight++;
     let out: FrameResult | Promise<FrameResult>;
     try {
       out = this.#processor.process(frame, this.info);
     } catch (err) {
+      this.#processor.frameDone?.(frame);
       this.#fail(slot, err);
       return;
     }
     if (isPromise(out)) {
       out.then(
-        (r) => this.#complete(slot, r),
-        (err: unknown) => this.#fail(slot, err),
+        (r) => {
+          this.#processor.frameDone?.(frame);
+          this.#complete(slot, r);
+        },
+        (err: unknown) => {
+          this.#processor.frameDone?.(frame);
+          this.#fail(slot, err);
+        },
       );
     } else {
+      this.#processor.frameDone?.(frame);
       this.#complete(slot, out);
     }
   }
@@ -251,8 +275,12 @@ export class Connection {
         this.#socket.cork();
         corked = true;
       }
-      // Chunks are written by reference: a large records buffer is handed to the kernel without a copy.
-      for (const c of slot.chunks) this.#socket.write(c);
+      // Chunks are written by reference: a large records buffer is handed to the kernel without a copy. A
+      // pooled one (a file read or cached log tail, retained for this response) is released once written.
+      for (const c of slot.chunks) {
+        if (slot.releasePooled && sharedBufferPool.isPooled(c)) this.#socket.write(c, () => sharedBufferPool.release(c));
+        else this.#socket.write(c);
+      }
       this.#queuedBytes -= slot.bytes;
     }
     if (corked) this.#socket.uncork();
@@ -306,6 +334,6 @@ export class Connection {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DONE_SLOT: Slot = { done: true, chunks: null, bytes: 0, fatal: false };
+const DONE_SLOT: Slot = { done: true, chunks: null, bytes: 0, fatal: false, releasePooled: false };
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

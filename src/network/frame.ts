@@ -8,6 +8,14 @@ import { StrataError } from '../protocol/strata-error.js';
 
 export const SIZE_PREFIX_BYTES = 4;
 
+/**
+ * Memory for a frame that arrived in several chunks, given its size and API key (-1 when the frame is too
+ * short to hold one); the default is a plain allocation.
+ */
+export type FrameAllocator = (size: number, apiKey: number) => Buffer;
+
+const plainAllocator: FrameAllocator = (size) => Buffer.allocUnsafe(size);
+
 export class FrameDecoder {
   readonly #maxFrameBytes: number;
   /** Chunks (or tails of chunks) of an incomplete frame, including its size prefix. */
@@ -16,9 +24,11 @@ export class FrameDecoder {
   /** Declared size of the pending frame once its prefix is complete, else -1. */
   #declared = -1;
   #error: StrataError | undefined;
+  readonly #allocate: FrameAllocator;
 
-  constructor(maxFrameBytes: number) {
+  constructor(maxFrameBytes: number, allocate: FrameAllocator = plainAllocator) {
     this.#maxFrameBytes = maxFrameBytes;
+    this.#allocate = allocate;
   }
 
   /** Bytes held for an incomplete frame. */
@@ -97,7 +107,8 @@ export class FrameDecoder {
       return -1;
     }
     // The frame completes inside this chunk: one allocation of its real size, one copy of each part.
-    const frame = Buffer.allocUnsafe(this.#declared);
+    const apiKey = this.#declared >= 2 ? (this.#byteAt(SIZE_PREFIX_BYTES, chunk) << 24 >> 16) | this.#byteAt(SIZE_PREFIX_BYTES + 1, chunk) : -1;
+    const frame = this.#allocate(this.#declared, apiKey);
     let skip = SIZE_PREFIX_BYTES;
     let at = 0;
     for (const part of this.#pending) {
@@ -114,6 +125,15 @@ export class FrameDecoder {
     this.#pendingBytes = 0;
     this.#declared = -1;
     return needed;
+  }
+
+  /** The byte at `index` of the pending bytes followed by `chunk`. */
+  #byteAt(index: number, chunk: Buffer): number {
+    for (const part of this.#pending) {
+      if (index < part.length) return part[index]!;
+      index -= part.length;
+    }
+    return chunk[index]!;
   }
 
   #check(size: number): number {

@@ -13,6 +13,7 @@ import { API_SCHEMAS, ApiKey, ApiVersionsApi, type ApiSchema } from '../protocol
 import { decodeRequestHeader, encodeResponseHeader, type RequestHeader } from '../protocol/generated/headers.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { StrataError } from '../protocol/strata-error.js';
+import { sharedBufferPool } from '../protocol/buffer-pool.js';
 import type { HandlerRegistry } from '../broker/registry.js';
 import type { RequestContext } from '../broker/request-context.js';
 import type { NodeInfo } from '../broker/node-info.js';
@@ -28,6 +29,24 @@ export class RequestProcessor implements FrameProcessor {
     this.#registry = registry;
     this.#node = node;
     this.#log = log;
+  }
+
+  /**
+   * Produce requests, the bulk of what arrives, are assembled in pooled memory: their handling keeps no
+   * view of the request once it has settled (the log's tail cache retains what it keeps). Other requests
+   * may leave views of their bytes in coordinator state, so they get memory of their own.
+   */
+  allocateFrame(size: number, apiKey: number): Buffer {
+    return apiKey === ApiKey.Produce ? sharedBufferPool.allocate(size) : Buffer.allocUnsafe(size);
+  }
+
+  frameDone(frame: Buffer): void {
+    sharedBufferPool.release(frame);
+  }
+
+  /** A fetch response's records come from reads made for it alone (see the storage tail cache). */
+  responseOwnsPooledBuffers(frame: Buffer): boolean {
+    return frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Fetch;
   }
 
   process(frame: Buffer, conn: ConnectionInfo): FrameResult | Promise<FrameResult> {

@@ -68,13 +68,46 @@ export function statSize(path: string): Promise<number | undefined> {
 }
 
 /** fsync of a directory, so a created or renamed entry survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fd = await fs.promises.open(dir, 'r');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
+export function fsyncDir(dir: string): Promise<void> {
+  // Callers that arrive while a sync of `dir` runs share the next one, which starts after it: a sync
+  // started after a caller's change covers it. Creating a 1,000-partition topic then syncs the parent
+  // directory a handful of times instead of a thousand.
+  let state = dirSyncs.get(dir);
+  if (state === undefined) {
+    state = { running: undefined, next: undefined };
+    dirSyncs.set(dir, state);
   }
+  if (state.running === undefined) return startDirSync(dir, state);
+  state.next ??= state.running.catch(() => undefined).then(() => {
+    state.next = undefined;
+    return startDirSync(dir, state);
+  });
+  return state.next;
+}
+
+interface DirSyncState {
+  running: Promise<void> | undefined;
+  next: Promise<void> | undefined;
+}
+
+const dirSyncs = new Map<string, DirSyncState>();
+
+function startDirSync(dir: string, state: DirSyncState): Promise<void> {
+  const run = syncDirOnce(dir).finally(() => {
+    if (state.running === run) state.running = undefined;
+    if (state.running === undefined && state.next === undefined) dirSyncs.delete(dir);
+  });
+  state.running = run;
+  return run;
+}
+
+function syncDirOnce(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(dir, 'r', (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      fs.fsync(fd, (syncErr) => fs.close(fd, () => (syncErr ? reject(syncErr) : resolve())));
+    });
+  });
 }
 
 /**
@@ -92,6 +125,7 @@ export function openFileLimit(): number | undefined {
 }
 
 interface Entry {
+  readonly path: string;
   fd: number;
   refs: number;
   /** Removed from the pool (renamed/deleted/evicted while busy): close at the last release. */
@@ -124,13 +158,27 @@ export class FileHandlePool {
    * Runs `fn` with a read-write descriptor for `path`. Only `create` makes a missing file: a read
    * racing a segment deletion must fail, not resurrect an empty file under the old name.
    */
-  async use<T>(path: string, fn: (fd: number) => Promise<T>, create = false): Promise<T> {
-    const entry = await this.#acquire(path, create);
+  use<T>(path: string, fn: (fd: number) => Promise<T>, create = false): Promise<T> {
+    // An open descriptor is used at once: no promise hop before `fn` on the append and fetch hot paths.
+    const existing = this.#entries.get(path);
+    if (existing !== undefined) return this.#run(this.#touch(existing), fn);
+    return this.#acquire(path, create).then((entry) => this.#run(entry, fn));
+  }
+
+  async #run<T>(entry: Entry, fn: (fd: number) => Promise<T>): Promise<T> {
     try {
       return await fn(entry.fd);
     } finally {
       this.#release(entry);
     }
+  }
+
+  /** Marks `entry` most recently used and takes a reference. */
+  #touch(entry: Entry): Entry {
+    this.#entries.delete(entry.path);
+    this.#entries.set(entry.path, entry);
+    entry.refs++;
+    return entry;
   }
 
   /** Closes `path`'s descriptor (now, or when its last user is done); the next use reopens. */
@@ -149,12 +197,7 @@ export class FileHandlePool {
 
   async #acquire(path: string, create: boolean): Promise<Entry> {
     const existing = this.#entries.get(path);
-    if (existing) {
-      this.#entries.delete(path);
-      this.#entries.set(path, existing);
-      existing.refs++;
-      return existing;
-    }
+    if (existing) return this.#touch(existing);
     let pending = this.#opening.get(path);
     if (!pending) {
       pending = this.#open(path, create);
@@ -190,7 +233,7 @@ export class FileHandlePool {
       throw e;
     }
     this.openCalls++;
-    const entry: Entry = { fd, refs: 0, detached: false };
+    const entry: Entry = { path, fd, refs: 0, detached: false };
     this.#entries.set(path, entry);
     return entry;
   }

@@ -25,6 +25,7 @@ import { LogError } from './log-errors.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex } from './txn-index.js';
+import { sharedBufferPool } from '../protocol/buffer-pool.js';
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
@@ -164,8 +165,12 @@ export class LogSegment {
     return segmentFilePath(this.#dir, this.baseOffset, kind, this.#suffix);
   }
 
+  /** Asked on every append and read, so kept until a rename changes it. */
+  #logPath: string | undefined;
+
   get logPath(): string {
-    return this.#file(LOG_FILE_SUFFIX);
+    if (this.#logPath === undefined) this.#logPath = this.#file(LOG_FILE_SUFFIX);
+    return this.#logPath;
   }
 
   get dir(): string {
@@ -396,12 +401,13 @@ export class LogSegment {
     const limit = Math.min(maxPosition, this.#size) - position;
     // With minOneMessage at least a batch header is read (a hinted position has no size yet), so the first batch is found.
     let length = Math.min(limit, minOneMessage ? Math.max(maxSize, firstSize, LOG_OVERHEAD) : maxSize);
-    // What was just appended is answered from memory; anything else from the file.
+    // What was just appended is answered from memory; anything else from the file. Either way a large
+    // result is pooled memory holding one reference that the reader owns (see protocol/buffer-pool.ts).
     const fetch = async (n: number): Promise<Buffer> => {
       if (n <= 0) return Buffer.alloc(0);
       const cached = this.#tail?.read(position, n);
       if (cached !== undefined) return cached;
-      const into = dest && dest.length >= n ? dest.subarray(0, n) : Buffer.allocUnsafe(n);
+      const into = dest && dest.length >= n ? dest.subarray(0, n) : sharedBufferPool.allocate(n);
       const read = await this.#ctx.pool.use(this.logPath, (fd) => readFully(fd, into, 0, n, position));
       return into.subarray(0, read);
     };
@@ -411,6 +417,7 @@ export class LogSegment {
       const size = LOG_OVERHEAD + buf.readInt32BE(LENGTH_OFFSET);
       if (size > got && size <= limit) {
         length = size;
+        sharedBufferPool.release(buf);
         buf = await fetch(length);
         got = buf.length;
       }
@@ -696,6 +703,7 @@ export class LogSegment {
     const oldLog = this.logPath;
     this.#ctx.pool.forget(oldLog);
     this.#suffix = suffix;
+    this.#logPath = undefined;
     await renameIfExists(oldLog, this.logPath);
     await this.offsetIndex.renameTo(this.#file(INDEX_FILE_SUFFIX));
     await this.timeIndex.renameTo(this.#file(TIME_INDEX_FILE_SUFFIX));

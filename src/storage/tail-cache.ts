@@ -3,6 +3,11 @@
 // shared by every segment of a LogManager; past it the oldest bytes, whichever segment they belong to, are
 // dropped first. Appended bytes are never modified afterwards, so a slice handed to a fetch response stays
 // valid while the response is written, even after its chunk left the cache.
+//
+// Pooled buffers (see protocol/buffer-pool.ts): a chunk that is a view of one holds a reference until it
+// leaves the cache, and every slice handed out of the cache is a reference of its own, which the reader
+// releases (the network layer does once the response bytes are written).
+import { sharedBufferPool } from '../protocol/buffer-pool.js';
 
 interface Chunk {
   /** File position of the first byte. */
@@ -51,6 +56,7 @@ export class TailCache {
     if (!chunk.live) return;
     chunk.live = false;
     this.#used -= chunk.bytes.length;
+    sharedBufferPool.release(chunk.bytes);
   }
 }
 
@@ -75,7 +81,15 @@ export class SegmentTail {
     // The appended bytes are never modified again, so a view is kept when it is most of the memory it
     // holds (a large produce batch); a small slice of a larger buffer (a socket chunk carrying many small
     // requests) is copied, so the budget counts what is really retained.
-    const bytes = records.byteLength * 2 >= records.buffer.byteLength ? records : Buffer.from(records);
+    // A pooled request buffer is kept as a view whatever share of it the records are: its memory is
+    // reused, not wasted, and the other partitions of the same request keep views of it too.
+    let bytes: Buffer;
+    if (sharedBufferPool.isPooled(records)) {
+      sharedBufferPool.retain(records);
+      bytes = records;
+    } else {
+      bytes = records.byteLength * 2 >= records.buffer.byteLength ? records : Buffer.from(records);
+    }
     const chunk: Chunk = { position, bytes, owner: this, live: true };
     this.#chunks.push(chunk);
     this.#cache.admit(chunk);
@@ -83,7 +97,8 @@ export class SegmentTail {
 
   /**
    * The bytes [position, position + length) if all of them are cached: a view of one chunk, or one copy
-   * when the range spans several. Undefined otherwise (the caller reads the file).
+   * when the range spans several. Undefined otherwise (the caller reads the file). A pooled result holds
+   * a reference the caller owns.
    */
   read(position: number, length: number): Buffer | undefined {
     const first = this.#chunks[0];
@@ -94,8 +109,12 @@ export class SegmentTail {
     let i = this.#chunks.length - 1;
     while (this.#chunks[i]!.position > position) i--;
     const c = this.#chunks[i]!;
-    if (end <= c.position + c.bytes.length) return c.bytes.subarray(position - c.position, end - c.position);
-    const out = Buffer.allocUnsafe(length);
+    if (end <= c.position + c.bytes.length) {
+      const view = c.bytes.subarray(position - c.position, end - c.position);
+      sharedBufferPool.retain(view);
+      return view;
+    }
+    const out = sharedBufferPool.allocate(length);
     let filled = 0;
     for (let j = i; filled < length; j++) {
       const chunk = this.#chunks[j]!;

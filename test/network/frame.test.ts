@@ -116,3 +116,21 @@ test('an announced frame that never completes holds only the bytes received', ()
   assert.deepEqual(d.push(Buffer.alloc(10)), []);
   assert.equal(d.bufferedBytes, 14);
 });
+
+test('a frame spread over chunks is assembled in memory from the allocator, given its API key', () => {
+  const calls: [number, number][] = [];
+  const decoder = new FrameDecoder(1 << 20, (size, apiKey) => {
+    calls.push([size, apiKey]);
+    return Buffer.alloc(size);
+  });
+  const produce = Buffer.concat([Buffer.from([0x00, 0x00, 0x00, 0x09]), Buffer.from('hello wor')]);
+  const negative = Buffer.concat([Buffer.from([0x00, 0x00, 0x00, 0x03]), Buffer.from([0xff, 0xfe, 0x01])]);
+  const tiny = Buffer.from([0x00, 0x00, 0x00, 0x01, 0x07]);
+  const out: Buffer[] = [];
+  // Split inside the API key bytes, so the key itself spans two chunks (the tiny one after its prefix).
+  for (const [stream, at] of [[produce, 5], [negative, 5], [tiny, 4]] as const) {
+    out.push(...decoder.push(stream.subarray(0, at)), ...decoder.push(stream.subarray(at)));
+  }
+  assert.deepEqual(out.map((f) => f.toString('hex')), [produce.subarray(4), negative.subarray(4), tiny.subarray(4)].map((f) => f.toString('hex')));
+  assert.deepEqual(calls, [[9, 0x6865], [3, -2], [1, -1]]);
+});

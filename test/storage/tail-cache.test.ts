@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import fc from 'fast-check';
 import { TailCache } from '../../src/storage/tail-cache.js';
+import { sharedBufferPool } from '../../src/protocol/buffer-pool.js';
 import { batch, openLog, readAll, tempDir } from './helpers.js';
 
 describe('TailCache', () => {
@@ -102,4 +103,23 @@ describe('Log with a tail cache', () => {
     await log.close();
     assert.equal(cache.usedBytes, 0, 'closing a log releases its cached bytes');
   });
+});
+
+test('a pooled request buffer stays out of the pool while the cache or a reader holds a view of it', () => {
+  const cache = new TailCache(1024 * 1024);
+  const seg = cache.forSegment();
+  const frame = sharedBufferPool.allocate(256 * 1024);
+  frame.fill(9);
+  // A sixth of the request: a plain buffer would be copied, a pooled one is kept as a view.
+  const records = frame.subarray(1000, 1000 + 40 * 1024);
+  seg.add(0, records);
+  sharedBufferPool.release(frame);
+  assert.equal(sharedBufferPool.isPooled(frame), true, 'the cache keeps a reference');
+  const slice = seg.read(100, 200);
+  assert.ok(slice !== undefined && slice.buffer === frame.buffer, 'a view, not a copy');
+  seg.clear();
+  assert.equal(sharedBufferPool.isPooled(frame), true, 'the reader keeps a reference');
+  assert.deepEqual(slice, Buffer.alloc(200, 9));
+  sharedBufferPool.release(slice);
+  assert.equal(sharedBufferPool.isPooled(frame), false, 'back in the pool once nobody holds it');
 });
