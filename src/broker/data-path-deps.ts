@@ -10,7 +10,9 @@ export interface DataPathDeps {
   readonly fetchSessions?: FetchSessionCache;
   /**
    * KIP-890 part 1: asks the transaction coordinator whether each partition is in the producer's ongoing
-   * transaction (one error code per partition, in order). Without it transactional batches are not verified.
+   * transaction (one error code per partition, in order). Only consulted when the ReplicaManager has
+   * `transactionVerificationEnabled`; then, without it, a transactional write that would start a
+   * transaction on its partition is refused (INVALID_TXN_STATE), since nothing can verify it.
    */
   verifyTransaction?: (transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly { topic: string; partition: number }[]) => Promise<readonly number[]>;
 }

@@ -6,6 +6,7 @@
 import type { GroupCoordinator, TransactionalOffset } from '../coordinator/group/group-coordinator.js';
 import type { TxnMarkerSender } from '../coordinator/txn/marker-dispatcher.js';
 import type { TransactionCoordinator } from '../coordinator/txn/transaction-coordinator.js';
+import type { VerificationGuard } from '../storage/producer-state.js';
 import { addOffsetsToTxnHandler } from './handlers/add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './handlers/add-partitions-to-txn.js';
 import { describeTransactionsHandler } from './handlers/describe-transactions.js';
@@ -23,10 +24,18 @@ export interface PendingOffset extends TransactionalOffset {
 /** Where TxnOffsetCommit leaves offsets until the marker. */
 export interface PendingOffsetStore {
   /**
-   * Records the offsets durably (a transactional batch of the producer in the group's __consumer_offsets
-   * partition, as Kafka writes them) and holds them until the marker; answers the error code.
+   * KIP-890 on __consumer_offsets, before the transaction coordinator is asked: the group partition's
+   * verification guard for the producer. The sentinel means there is nothing to ask (the producer's
+   * transaction is already open there at this epoch, or verification is off); an error code means this
+   * node cannot take the write.
    */
-  persist(producerId: number, producerEpoch: number, groupPartition: number, offsets: readonly PendingOffset[]): Promise<number>;
+  startVerification(producerId: number, producerEpoch: number, groupPartition: number): Promise<{ readonly guard: VerificationGuard } | { readonly errorCode: number }>;
+  /**
+   * Records the offsets durably (a transactional batch of the producer in the group's __consumer_offsets
+   * partition, as Kafka writes them, presenting `guard`) and holds them until the marker; answers the error
+   * code (INVALID_TXN_STATE when a marker of the producer overtook the verification).
+   */
+  persist(producerId: number, producerEpoch: number, groupPartition: number, offsets: readonly PendingOffset[], guard: VerificationGuard): Promise<number>;
 }
 
 export interface TxnHandlerDeps {

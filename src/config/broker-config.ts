@@ -316,6 +316,14 @@ export const BROKER_CONFIG_DEFS = [
     doc: 'How often expired transactional ids are looked for and removed.',
   },
   {
+    name: 'transaction.partition.verification.enable',
+    type: 'boolean',
+    default: true,
+    importance: Importance.LOW,
+    // Read at start-up (Kafka lets it change dynamically).
+    doc: 'KIP-890: a partition takes a transactional write that would start a transaction only after the transaction coordinator confirms the partition is in it.',
+  },
+  {
     name: 'group.initial.rebalance.delay.ms',
     type: 'int',
     default: 3000,

@@ -5,6 +5,7 @@
 // updateFollowerFetchState() later without changing the rule.
 import { ErrorCode } from '../protocol/errors.js';
 import type { AppendOrigin, AppendResult, Log } from '../storage/log.js';
+import type { VerificationGuard } from '../storage/producer-state.js';
 import { ReplicaError } from './errors.js';
 import type { PartitionConfig } from './partition-config.js';
 
@@ -175,10 +176,22 @@ export class Partition {
   }
 
   /**
+   * KIP-890 part 1, before asking the transaction coordinator about a transactional write: the sentinel
+   * when the producer's transaction is already open here at `epoch` (nothing to verify), else the guard
+   * the append must present. Only the leader verifies.
+   */
+  maybeStartTransactionVerification(producerId: number, sequence: number, epoch: number): VerificationGuard {
+    this.checkLeader();
+    return this.#log.producerState.maybeStartTransactionVerification(producerId, sequence, epoch);
+  }
+
+  /**
    * Appends as leader. acks=all refuses the write up front when the ISR is smaller than
    * min.insync.replicas (NOT_ENOUGH_REPLICAS), as Kafka does; the caller waits for the ISR afterwards.
+   * `verificationGuard`: what `maybeStartTransactionVerification` handed out for this write, if anything.
    */
-  async appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin): Promise<AppendResult> {
+  async appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin,
+    verificationGuard?: VerificationGuard): Promise<AppendResult> {
     this.checkLeader();
     if (requiredAcks === -1 && this.#isr.size < this.#config.minInsyncReplicas) {
       throw new ReplicaError(
@@ -186,7 +199,9 @@ export class Partition {
         `the ISR of ${this.key} has ${this.#isr.size} replica(s), below min.insync.replicas ${this.#config.minInsyncReplicas}`,
       );
     }
-    const result = await this.#log.append(records, { origin, leaderEpoch: this.#leaderEpoch, verifyCrc: false });
+    const result = await this.#log.append(records, {
+      origin, leaderEpoch: this.#leaderEpoch, verifyCrc: false, ...(verificationGuard ? { verificationGuard } : {}),
+    });
     if (!result.duplicate) this.#recordAppend(this.#log.logEndOffset, records.length);
     this.maybeIncrementHighWatermark();
     return result;

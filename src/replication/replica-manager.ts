@@ -15,6 +15,7 @@ import { AppendOrigin, ListOffsetsTimestamp, type Log } from '../storage/log.js'
 import { hasDeletePolicy } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { isCanonicalUuid, PartitionMetadataFile, ZERO_UUID } from '../storage/partition-metadata.js';
+import { VerificationGuard } from '../storage/producer-state.js';
 import { prepareAppend, type RecordError } from './append-validation.js';
 import { Purgatory } from './delayed.js';
 import { DelayedCondition, DelayedFetch, DelayedProduce, type FetchWaitStatus, type ProduceWaitStatus } from './delayed-ops.js';
@@ -45,6 +46,11 @@ export interface ReplicaManagerOptions {
    * known but not hosted here, NOT_LEADER_OR_FOLLOWER. Without it, not hosted means unknown.
    */
   readonly partitionExists?: (topic: string, partition: number) => boolean;
+  /**
+   * `transaction.partition.verification.enable` (KIP-890 part 1). Off by default here: only a broker whose
+   * produce path asks the transaction coordinator may turn it on, or every transactional write is refused.
+   */
+  readonly transactionVerificationEnabled?: boolean;
 }
 
 export interface EnsureLeaderOptions {
@@ -66,6 +72,8 @@ export interface TopicPartition {
 
 export interface ProduceEntry extends TopicPartition {
   readonly records: Buffer | null;
+  /** KIP-890: the guard `maybeStartTransactionVerification` gave for this write, once the coordinator confirmed it. */
+  readonly verificationGuard?: VerificationGuard;
 }
 
 export interface AppendRecordsOptions {
@@ -174,6 +182,7 @@ export class ReplicaManager {
   readonly #fetchMaxBytes: number;
   readonly #maxUncompressedBytes: number | undefined;
   readonly #partitionExists: ((topic: string, partition: number) => boolean) | undefined;
+  #transactionVerification: boolean;
   readonly #partitions = new Map<string, Partition>();
   readonly #creating = new Map<string, Promise<Partition>>();
   /**
@@ -193,6 +202,17 @@ export class ReplicaManager {
     this.#fetchMaxBytes = opts.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES;
     this.#maxUncompressedBytes = opts.maxUncompressedBytes;
     this.#partitionExists = opts.partitionExists;
+    this.#transactionVerification = opts.transactionVerificationEnabled ?? false;
+  }
+
+  /** `transaction.partition.verification.enable`: applies to every hosted partition's log at once. */
+  get transactionVerificationEnabled(): boolean {
+    return this.#transactionVerification;
+  }
+
+  set transactionVerificationEnabled(enabled: boolean) {
+    this.#transactionVerification = enabled;
+    for (const p of this.#partitions.values()) p.log.producerState.transactionVerificationEnabled = enabled;
   }
 
   get logManager(): LogManager {
@@ -237,6 +257,7 @@ export class ReplicaManager {
         creating = (async () => {
           const log = await this.#logManager.getOrCreateLog(opts.topic, opts.partition, opts.config.log);
           await checkOrSetTopicId(log, opts.topicId);
+          log.producerState.transactionVerificationEnabled = this.#transactionVerification;
           const created = new Partition({
             topic: opts.topic,
             partition: opts.partition,
@@ -292,6 +313,20 @@ export class ReplicaManager {
 
   // ------------------------------------------------------------------------------------------------
   // Produce
+
+  /**
+   * KIP-890 part 1 (Kafka's maybeStartTransactionVerificationForPartition): called before the transaction
+   * coordinator is asked whether the partition is in the producer's transaction. The sentinel means there
+   * is nothing to ask (verification is off, or the transaction is already open here at `epoch`); any other
+   * guard goes with the append in `ProduceEntry.verificationGuard`, which is refused if a marker of the
+   * producer (or a newer verification) has overtaken it. Throws a ReplicaError when this node cannot take
+   * the write (unknown partition, not the leader, offline log).
+   */
+  maybeStartTransactionVerification(topic: string, partition: number, producerId: number, sequence: number, epoch: number): VerificationGuard {
+    const p = this.#partitionOrThrow(topic, partition);
+    if (!this.#transactionVerification) return VerificationGuard.SENTINEL;
+    return p.maybeStartTransactionVerification(producerId, sequence, epoch);
+  }
 
   /**
    * Appends each entry to its partition's leader log. acks 0 and 1 answer after the local append; acks
@@ -356,7 +391,7 @@ export class ReplicaManager {
         }
         if (previous !== undefined) await previous;
         const origin = opts.origin === 'coordinator' ? AppendOrigin.coordinator : AppendOrigin.client;
-        r = await p.appendRecordsToLeader(prepared.records, opts.requiredAcks, origin);
+        r = await p.appendRecordsToLeader(prepared.records, opts.requiredAcks, origin, entry.verificationGuard);
       } finally {
         // A refused request hands its turn on only once the one before it is done, so the chain holds.
         if (previous !== undefined) await previous;

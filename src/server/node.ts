@@ -185,6 +185,8 @@ export class StrataNode {
           backoffMs: int(v['log.cleaner.backoff.ms']),
         },
       });
+      // KIP-890 part 1: the produce path asks this node's transaction coordinator (registerDataPath).
+      dataPath.replicaManager.transactionVerificationEnabled = v['transaction.partition.verification.enable'];
       await quorum.loader.installPublisher(
         new BrokerMetadataPublisher({ nodeId: config.nodeId, replicaManager: dataPath.replicaManager, staticConfig: config.raw, log }),
       );
@@ -290,6 +292,16 @@ export class StrataNode {
   /** The data path, for tests and tools that act on partitions directly. */
   get dataPath(): DataPath {
     return this.#dataPath;
+  }
+
+  /** The transaction coordinator's wiring (coordinator, markers, transactional offsets), for tests and tools. */
+  get transactions(): TxnCoordinatorWiring {
+    return this.#txns;
+  }
+
+  /** The group coordinator's wiring, for tests and tools. */
+  get groups(): GroupCoordinatorWiring {
+    return this.#groups;
   }
 
   /** What clients are told, e.g. ["PLAINTEXT://127.0.0.1:9092"]. */

@@ -11,9 +11,12 @@
 // same path WriteTxnMarkers takes when another coordinator sends them). For a partition of
 // __consumer_offsets the transactional offsets (TxnOffsetCommit, see `TxnOffsetLog`) are first turned into
 // ordinary offset commits through the group coordinator (COMMIT) or dropped (ABORT), and only then is the
-// control batch written, so a marker in the log always means its offsets were dealt with. Partitions led
-// by other brokers answer NOT_LEADER_OR_FOLLOWER and are retried: this build has no inter-broker client
-// to send WriteTxnMarkers with.
+// control batch written, so a marker in the log always means its offsets were dealt with. That step takes
+// turns with the partition's TxnOffsetCommit writes (`TxnOffsetLog.exclusive`), which also present a KIP-890
+// verification guard: a TxnOffsetCommit whose transaction ended meanwhile is refused, never left dangling.
+// Partitions led by other brokers answer NOT_LEADER_OR_FOLLOWER and are retried: this build has no
+// inter-broker client to send WriteTxnMarkers with.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ControllerApi } from '../broker/controller-api.js';
 import type { CoordinatorLocation, TransactionCoordinatorLocator } from '../broker/group-handlers.js';
@@ -31,12 +34,14 @@ import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataPublisher, MetadataUpdate } from '../metadata/publisher.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { buildBatchSync, buildControlBatch } from '../protocol/records/builder.js';
-import { isControl, isTransactional } from '../protocol/records/batch-header.js';
+import { isControl, isTransactional, NO_SEQUENCE } from '../protocol/records/batch-header.js';
 import { decodeBatchRecords } from '../protocol/records/batch-records.js';
 import { iterateBatches } from '../protocol/records/batches.js';
 import { appendErrorToCoordinatorError } from '../coordinator/errors.js';
 import { decodeGroupRecord, offsetCommitRecord } from '../coordinator/group/records.js';
-import type { ReplicaManager } from '../replication/replica-manager.js';
+import { errorCodeOf as replicaErrorCodeOf } from '../replication/errors.js';
+import type { PartitionAppendResult, ReplicaManager } from '../replication/replica-manager.js';
+import { VerificationGuard } from '../storage/producer-state.js';
 import { CoordinatorPartitionLog } from './coordinator-partition-log.js';
 import { CoordinatorLeadership } from './coordinator-leadership.js';
 import { InternalTopic } from './internal-topic.js';
@@ -114,6 +119,8 @@ export class TxnOffsetLog implements PendingOffsetStore {
   readonly #log: Logger;
   /** __consumer_offsets partition → its scan (at the leader epoch it was started for). */
   readonly #scans = new Map<number, { epoch: number; done: Promise<void> }>();
+  /** __consumer_offsets partition → the end of its queue of offset writes and markers (see `exclusive`). */
+  readonly #turns = new Map<number, Promise<void>>();
 
   constructor(opts: { replicaManager: ReplicaManager; pending: PendingTxnOffsets; partitionFor: (groupId: string) => number; log: Logger }) {
     this.#rm = opts.replicaManager;
@@ -122,7 +129,18 @@ export class TxnOffsetLog implements PendingOffsetStore {
     this.#log = opts.log;
   }
 
-  async persist(producerId: number, producerEpoch: number, groupPartition: number, offsets: readonly PendingOffset[]): Promise<number> {
+  async startVerification(producerId: number, producerEpoch: number, groupPartition: number): Promise<{ guard: VerificationGuard } | { errorCode: number }> {
+    await this.ready(groupPartition);
+    try {
+      // Kafka verifies offset writes with no sequence: the lowest-sequence rule is the produce path's.
+      return { guard: this.#rm.maybeStartTransactionVerification(GROUP_METADATA_TOPIC_NAME, groupPartition, producerId, NO_SEQUENCE, producerEpoch) };
+    } catch (e) {
+      return { errorCode: appendErrorToCoordinatorError(replicaErrorCodeOf(e)) };
+    }
+  }
+
+  async persist(producerId: number, producerEpoch: number, groupPartition: number, offsets: readonly PendingOffset[],
+    guard: VerificationGuard = VerificationGuard.SENTINEL): Promise<number> {
     await this.ready(groupPartition);
     const records = offsets.map((o) => offsetCommitRecord(o.groupId, o.topic, o.partition, {
       offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp, expireTimestamp: undefined,
@@ -131,21 +149,42 @@ export class TxnOffsetLog implements PendingOffsetStore {
       // Sequence 0, as Kafka writes them: the partition checks no sequences of coordinator writes.
       timestamp: Date.now(), producerId, producerEpoch, baseSequence: 0, transactional: true,
     });
-    let errorCode: number;
-    try {
-      const [r] = await this.#rm.appendRecords({
-        entries: [{ topic: GROUP_METADATA_TOPIC_NAME, partition: groupPartition, records: batch }],
-        requiredAcks: -1,
-        timeoutMs: MARKER_APPEND_TIMEOUT_MS,
-        origin: 'coordinator',
-      });
-      errorCode = r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-    } catch {
-      errorCode = ErrorCode.NOT_COORDINATOR;
-    }
-    if (errorCode !== ErrorCode.NONE) return appendErrorToCoordinatorError(errorCode);
-    this.pending.add(producerId, offsets);
-    return ErrorCode.NONE;
+    // Write and remember as one step of the partition's queue, which its markers also go through: a marker
+    // either sees these offsets pending or comes after them, never in between.
+    return this.exclusive(groupPartition, async () => {
+      let r: PartitionAppendResult | undefined;
+      try {
+        [r] = await this.#rm.appendRecords({
+          entries: [{ topic: GROUP_METADATA_TOPIC_NAME, partition: groupPartition, records: batch, verificationGuard: guard }],
+          requiredAcks: -1,
+          timeoutMs: MARKER_APPEND_TIMEOUT_MS,
+          origin: 'coordinator',
+        });
+      } catch {
+        return ErrorCode.NOT_COORDINATOR;
+      }
+      if (r === undefined) return ErrorCode.UNKNOWN_SERVER_ERROR;
+      // In the log (even if waiting for the ISR then failed), the batch is part of the transaction: its
+      // marker must find the offsets, as a rescan after a restart would.
+      if (r.lastOffset >= 0) this.pending.add(producerId, offsets);
+      return r.errorCode === ErrorCode.NONE ? ErrorCode.NONE : appendErrorToCoordinatorError(r.errorCode);
+    });
+  }
+
+  /**
+   * Runs `fn` after every earlier operation queued for `partition` has finished: TxnOffsetCommit writes and
+   * the partition's transaction markers take turns, so that checking the transaction, writing and
+   * updating the pending offsets happen as one step with respect to a marker.
+   */
+  exclusive<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#turns.get(partition) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(() => undefined, () => undefined);
+    this.#turns.set(partition, tail);
+    void tail.then(() => {
+      if (this.#turns.get(partition) === tail) this.#turns.delete(partition);
+    });
+    return run;
   }
 
   /** This node leads `partition` at `epoch`: rescan it for transactional offsets without a marker. */
@@ -223,12 +262,13 @@ export class LocalMarkerWriter implements TxnMarkerSender {
   ): Promise<readonly MarkerPartitionResult[]> {
     const answers: MarkerPartitionResult[] = [];
     const data: TopicPartition[] = [];
+    const offsetPartitions: Promise<MarkerPartitionResult>[] = [];
+    const timestamp = Date.now();
+    const type = result === TransactionResult.COMMIT ? 'commit' : 'abort';
+    const marker = (): Buffer => buildControlBatch({ type, producerId, producerEpoch, coordinatorEpoch, timestamp });
     for (const tp of partitions) {
       if (tp.topic === GROUP_METADATA_TOPIC_NAME) {
-        // The offsets first, then the control batch: a marker in the log means they were applied.
-        const code = await this.#completeOffsets(producerId, tp.partition, result);
-        if (code === ErrorCode.NONE) data.push(tp);
-        else answers.push({ ...tp, errorCode: code });
+        offsetPartitions.push(this.#markOffsetsPartition(producerId, tp, result, marker));
       } else if (this.#metadata.image.topic(tp.topic)?.partitions.has(tp.partition) !== true) {
         // Kafka drops partitions of deleted topics instead of retrying them forever.
         answers.push({ ...tp, errorCode: ErrorCode.NONE });
@@ -236,19 +276,40 @@ export class LocalMarkerWriter implements TxnMarkerSender {
         data.push(tp);
       }
     }
-    if (data.length === 0) return answers;
-    const timestamp = Date.now();
-    const type = result === TransactionResult.COMMIT ? 'commit' : 'abort';
-    const appended = await this.#rm.appendRecords({
-      entries: data.map((tp) => ({ ...tp, records: buildControlBatch({ type, producerId, producerEpoch, coordinatorEpoch, timestamp }) })),
-      requiredAcks: -1,
-      timeoutMs: MARKER_APPEND_TIMEOUT_MS,
-      origin: 'coordinator',
-    });
-    for (const r of appended) {
-      answers.push({ topic: r.topic, partition: r.partition, errorCode: r.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : r.errorCode });
-    }
+    const [appended, offsetAnswers] = await Promise.all([
+      data.length === 0
+        ? []
+        : this.#rm.appendRecords({
+          entries: data.map((tp) => ({ ...tp, records: marker() })),
+          requiredAcks: -1,
+          timeoutMs: MARKER_APPEND_TIMEOUT_MS,
+          origin: 'coordinator',
+        }),
+      Promise.all(offsetPartitions),
+    ]);
+    for (const r of appended) answers.push({ topic: r.topic, partition: r.partition, errorCode: markerAnswer(r.errorCode) });
+    answers.push(...offsetAnswers);
     return answers;
+  }
+
+  /**
+   * The marker of a __consumer_offsets partition, taking its turn with that partition's TxnOffsetCommit
+   * writes: the pending offsets land or go, then the control batch is written, and no transactional offset
+   * write can fall in between (it would be dropped from memory by this marker yet sit in the log after it,
+   * or be applied with the producer's next transaction).
+   */
+  #markOffsetsPartition(producerId: number, tp: TopicPartition, result: TransactionResult, marker: () => Buffer): Promise<MarkerPartitionResult> {
+    return this.#offsets.exclusive(tp.partition, async () => {
+      const code = await this.#completeOffsets(producerId, tp.partition, result);
+      if (code !== ErrorCode.NONE) return { ...tp, errorCode: code };
+      const [r] = await this.#rm.appendRecords({
+        entries: [{ ...tp, records: marker() }],
+        requiredAcks: -1,
+        timeoutMs: MARKER_APPEND_TIMEOUT_MS,
+        origin: 'coordinator',
+      });
+      return { ...tp, errorCode: markerAnswer(r?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR) };
+    });
   }
 
   /** The marker of a __consumer_offsets partition: its pending transactional offsets land or go. */
@@ -277,6 +338,26 @@ export class LocalMarkerWriter implements TxnMarkerSender {
     return ErrorCode.NONE;
   }
 }
+
+/**
+ * Test hook, not a setting: STRATA_TEST_DELAY_TXN_MARKERS_MS holds each marker send of this node's
+ * coordinator for that long, so that a test can kill the broker between a durable PrepareCommit /
+ * PrepareAbort and its markers (test/integration/txn-restart.test.ts). Unset, the sender is used as is.
+ */
+function withTestMarkerDelay(sender: TxnMarkerSender): TxnMarkerSender {
+  const ms = Number(process.env.STRATA_TEST_DELAY_TXN_MARKERS_MS ?? '');
+  if (!Number.isSafeInteger(ms) || ms <= 0) return sender;
+  return {
+    async sendMarkers(...args) {
+      // Unreferenced: a held send must not keep a stopping broker alive.
+      await sleep(ms, undefined, { ref: false });
+      return sender.sendMarkers(...args);
+    },
+  };
+}
+
+/** A marker for a partition that no longer exists is done with, as in Kafka. */
+const markerAnswer = (errorCode: number): number => (errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : errorCode);
 
 export interface TxnCoordinatorWiringOptions {
   readonly nodeId: number;
@@ -331,7 +412,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
       scheduler: opts.scheduler ?? systemScheduler,
       logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: TRANSACTION_STATE_TOPIC, partition }),
       allocateProducerId: () => producerIds.generate(),
-      markerSender: this.markers,
+      markerSender: withTestMarkerDelay(this.markers),
       onShardFailure: (partition, epoch, error) => this.#leadership.onShardFailure(partition, epoch, error),
       onMarkersAbandoned: (job, errorCode) =>
         opts.log.warn({ transactionalId: job.transactionalId, producerId: job.producerId, errorCode }, 'Transaction markers abandoned'),

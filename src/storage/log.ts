@@ -47,6 +47,7 @@ import {
   type ProducerStateEntry,
   ProducerStateError,
   ProducerStateManager,
+  type VerificationGuard,
 } from './producer-state.js';
 import { loadSegments, type RecoveryReport } from './recovery.js';
 import {
@@ -108,6 +109,11 @@ export interface AppendOptions {
   readonly leaderEpoch?: number;
   /** Check each batch's CRC (default true; the produce path may already have). */
   readonly verifyCrc?: boolean;
+  /**
+   * KIP-890: the guard `producerState.maybeStartTransactionVerification` handed out before the
+   * coordinator was asked; a transactional batch starting a transaction is refused unless it is still current.
+   */
+  readonly verificationGuard?: VerificationGuard;
 }
 
 export interface AppendResult {
@@ -454,7 +460,7 @@ export class Log {
     }
     const lastOffset = next - 1;
     const origin = opts.origin ?? AppendOrigin.client;
-    const analysis = this.#analyzeProducers(records, batches, origin);
+    const analysis = this.#analyzeProducers(records, batches, origin, opts.verificationGuard);
     if (analysis?.duplicate) {
       const dup = analysis.duplicate;
       return {
@@ -500,11 +506,13 @@ export class Log {
   }
 
   /** Idempotence and transaction checks for the batches that carry a producer id. */
-  #analyzeProducers(records: Buffer, batches: AnalyzedBatch[], origin: AppendOrigin): ProducerAppendAnalysis | undefined {
+  #analyzeProducers(records: Buffer, batches: AnalyzedBatch[], origin: AppendOrigin,
+    verificationGuard: VerificationGuard | undefined): ProducerAppendAnalysis | undefined {
     const withProducer = batches.filter((b) => readInt64(records, b.at + PRODUCER_ID_OFFSET) >= 0);
     if (withProducer.length === 0) return undefined;
     try {
-      return this.#producerState.analyze(withProducer.map((b) => producerBatchAt(records, b.at)), origin);
+      return this.#producerState.analyze(withProducer.map((b) => producerBatchAt(records, b.at)), origin,
+        verificationGuard === undefined ? {} : { verificationGuard });
     } catch (e) {
       if (e instanceof ProducerStateError) throw new LogError(e.kafkaError, e.message, { cause: e });
       throw e;

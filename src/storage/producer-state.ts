@@ -760,7 +760,7 @@ export class ProducerStateManager {
   readonly #fsync: boolean;
   readonly #label: string;
   readonly #onCorrupt: ((error: CorruptFileError) => void) | undefined;
-  readonly #verificationEnabled: boolean;
+  #verificationEnabled: boolean;
   readonly #verificationStates = new Map<number, VerificationStateEntry>();
 
   readonly #producers = new Map<number, ProducerStateEntry>();
@@ -900,17 +900,32 @@ export class ProducerStateManager {
     return { updatedProducers, completedTxns, duplicate: undefined };
   }
 
-  /** Whether the producer has an open transaction on this partition. */
-  hasOngoingTransaction(producerId: number): boolean {
-    return this.#producers.get(producerId)?.currentTxnFirstOffset !== undefined;
+  /** `transaction.partition.verification.enable`; the broker may change it at any time (a dynamic config in Kafka). */
+  get transactionVerificationEnabled(): boolean {
+    return this.#verificationEnabled;
+  }
+
+  set transactionVerificationEnabled(enabled: boolean) {
+    this.#verificationEnabled = enabled;
+    // Guards handed out while enabled mean nothing once disabled; a later re-enable starts afresh.
+    if (!enabled) this.#verificationStates.clear();
+  }
+
+  /** Whether the producer has an open transaction on this partition (at `producerEpoch`, when given). */
+  hasOngoingTransaction(producerId: number, producerEpoch?: number): boolean {
+    const entry = this.#producers.get(producerId);
+    if (entry?.currentTxnFirstOffset === undefined) return false;
+    return producerEpoch === undefined || entry.producerEpoch === producerEpoch;
   }
 
   /**
    * Starts (or continues) verifying a transactional produce: the sentinel when the producer already
-   * has an ongoing transaction (nothing to verify), else the guard of its verification entry.
+   * has an ongoing transaction at this epoch (nothing to verify), else the guard of its verification
+   * entry. A transaction open at another epoch is verified again (as Kafka 4 does): its coordinator
+   * must confirm the partition for the epoch the write carries.
    */
   maybeStartTransactionVerification(producerId: number, sequence: number, epoch: number): VerificationGuard {
-    if (this.hasOngoingTransaction(producerId)) return VerificationGuard.SENTINEL;
+    if (this.hasOngoingTransaction(producerId, epoch)) return VerificationGuard.SENTINEL;
     return this.maybeCreateVerificationStateEntry(producerId, sequence, epoch).verificationGuard;
   }
 

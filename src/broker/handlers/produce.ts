@@ -11,7 +11,10 @@ import type {
 } from '../../protocol/generated/messages/produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { StrataError } from '../../protocol/strata-error.js';
-import { isTransactional, MAGIC_OFFSET, ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, readInt64 } from '../../protocol/records/batch-header.js';
+import {
+  isTransactional, MAGIC_OFFSET, ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET, readInt64,
+} from '../../protocol/records/batch-header.js';
+import { VerificationGuard } from '../../storage/producer-state.js';
 import type { PartitionAppendResult, ProduceEntry } from '../../replication/replica-manager.js';
 import type { DataPathDeps } from '../data-path-deps.js';
 import { defineHandler, type ApiHandler } from '../registry.js';
@@ -51,10 +54,13 @@ const failed = (errorCode: number): Omit<PartitionAppendResult, 'topic' | 'parti
 });
 
 /**
- * KIP-890 part 1: a transactional batch that would start a transaction on its partition (the producer has
- * none open there) is appended only if the coordinator confirms the partition is in the producer's
- * ongoing transaction; otherwise the partition answers the coordinator's error (a partition never added:
- * INVALID_TXN_STATE). Refused entries are taken out of `entries` and answered in `slots`.
+ * KIP-890 part 1, as Kafka 3.9's ReplicaManager does it: for each transactional batch the partition first
+ * hands out a verification guard (the sentinel when the producer's transaction is already open there at
+ * that epoch: no coordinator round trip), then the transaction coordinator is asked whether the partition
+ * is in the producer's ongoing transaction. A confirmed entry carries its guard into the append, which the
+ * log refuses (INVALID_TXN_STATE) if a marker of the producer landed meanwhile: a late answer can never
+ * start a transaction after the one it was about has ended. Entries the coordinator refuses are taken out
+ * of `entries` and answered in `slots` with the error Kafka 3.9's produce path gives.
  */
 async function verifyTransactionalEntries(
   deps: DataPathDeps,
@@ -63,19 +69,26 @@ async function verifyTransactionalEntries(
   entrySlot: number[],
   slots: { result?: Omit<PartitionAppendResult, 'topic' | 'partition'> }[],
 ): Promise<void> {
-  const verify = deps.verifyTransaction;
-  if (verify === undefined || transactionalId === null) return;
-  const toVerify: { i: number; producerId: number; producerEpoch: number }[] = [];
+  const rm = deps.replicaManager;
+  if (transactionalId === null || !rm.transactionVerificationEnabled) return;
+  const toVerify: { i: number; producerId: number; producerEpoch: number; guard: VerificationGuard }[] = [];
   entries.forEach((e, i) => {
     const r = e.records;
     if (r === null || r.length < RECORD_BATCH_OVERHEAD || r.readInt8(MAGIC_OFFSET) !== 2 || !isTransactional(r.readInt16BE(ATTRIBUTES_OFFSET))) return;
     const producerId = readInt64(r, PRODUCER_ID_OFFSET);
     const producerEpoch = r.readInt16BE(PRODUCER_EPOCH_OFFSET);
-    const open = deps.replicaManager.getPartition(e.topic, e.partition)?.log.activeProducers().get(producerId);
-    if (open !== undefined && open.producerEpoch === producerEpoch && open.currentTxnFirstOffset !== undefined) return;
-    toVerify.push({ i, producerId, producerEpoch });
+    let guard: VerificationGuard;
+    try {
+      guard = rm.maybeStartTransactionVerification(e.topic, e.partition, producerId, r.readInt32BE(BASE_SEQUENCE_OFFSET), producerEpoch);
+    } catch {
+      // Not the leader, unknown, offline: the append answers that error itself.
+      return;
+    }
+    if (guard !== VerificationGuard.SENTINEL) toVerify.push({ i, producerId, producerEpoch, guard });
   });
-  if (toVerify.length === 0) return;
+  // Without a coordinator to ask, the entries go unverified and the log refuses them.
+  const verify = deps.verifyTransaction;
+  if (toVerify.length === 0 || verify === undefined) return;
   const refused = new Set<number>();
   // Batches of one request share a producer; verify per producer id and epoch all the same.
   const groups = new Map<string, typeof toVerify>();
@@ -85,11 +98,14 @@ async function verifyTransactionalEntries(
     if (g === undefined) groups.set(k, [v]);
     else g.push(v);
   }
-  for (const g of groups.values()) {
+  await Promise.all([...groups.values()].map(async (g) => {
     const codes = await verify(transactionalId, g[0]!.producerId, g[0]!.producerEpoch, g.map((v) => ({ topic: entries[v.i]!.topic, partition: entries[v.i]!.partition })));
     g.forEach((v, j) => {
       let code = codes[j] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-      if (code === ErrorCode.NONE) return;
+      if (code === ErrorCode.NONE) {
+        entries[v.i] = { ...entries[v.i]!, verificationGuard: v.guard };
+        return;
+      }
       // What Kafka 3.9's produce path answers for a failed verification (TRANSACTION_ABORTABLE is newer).
       if (code === ErrorCode.TRANSACTION_ABORTABLE) code = ErrorCode.INVALID_TXN_STATE;
       if (code === ErrorCode.PRODUCER_FENCED) code = ErrorCode.INVALID_PRODUCER_EPOCH;
@@ -99,7 +115,7 @@ async function verifyTransactionalEntries(
       slots[entrySlot[v.i]!]!.result = failed(code);
       refused.add(v.i);
     });
-  }
+  }));
   for (let i = entries.length - 1; i >= 0; i--) {
     if (!refused.has(i)) continue;
     entries.splice(i, 1);
