@@ -3,8 +3,7 @@
 // fenced, abandoned transactions time out, and a restart mid-transaction completes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -271,33 +270,7 @@ test('strata txn list, describe, describe-producers, find-hanging and abort', { 
   }
 });
 
-// ---- consume–transform–produce ---------------------------------------------------------------------
-
-test('consume–transform–produce survives kill -9 of the application: every input appears exactly once in the committed output', { timeout: 240_000 }, async () => {
-  await admin.createTopics({ topics: [{ topic: 'ctp-in', numPartitions: 2 }, { topic: 'ctp-out', numPartitions: 2 }] });
-  const N = 1500;
-  const producer = kafka.producer();
-  await producer.connect();
-  for (let i = 0; i < N; i += 100) {
-    await producer.send({ topic: 'ctp-in', messages: Array.from({ length: 100 }, (_, j) => ({ value: String(i + j), partition: (i + j) % 2 })) });
-  }
-  await producer.disconnect();
-  // Kill the application twice at arbitrary moments, then let it finish.
-  for (const after of [1500 + Math.floor(Math.random() * 1500), 1000 + Math.floor(Math.random() * 2000)]) {
-    const app = spawn(PY, [SCRIPT, bootstrap, 'transform', 'ctp-in', 'ctp-out', 'ctp-group', '60'], { stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, after));
-    app.kill('SIGKILL');
-    await once(app, 'exit');
-  }
-  const last = await py(bootstrap, 'transform', 'ctp-in', 'ctp-out', 'ctp-group', '8');
-  assert.ok((last.processed as number) > 0, 'the kills interrupted the stream (the last run had work left)');
-  const out = await py(bootstrap, 'read', 'ctp-out', 'read_committed', String(N));
-  const seen = new Map<string, number>();
-  for (const r of out.records as Rec[]) seen.set(r.value, (seen.get(r.value) ?? 0) + 1);
-  const dupes = [...seen].filter(([, n]) => n > 1);
-  assert.deepEqual(dupes, [], 'no input was output twice');
-  assert.equal(seen.size, N, 'every input was output');
-});
+// Consume–transform–produce under kill -9 of the application and of the broker: eos-chaos.test.ts.
 
 test('transactional offsets survive kill -9 of the broker between TxnOffsetCommit and the commit', { timeout: 180_000 }, async () => {
   await admin.createTopics({ topics: [{ topic: 'dur-src', numPartitions: 1 }] });

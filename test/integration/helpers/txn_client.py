@@ -120,34 +120,6 @@ elif scenario == 'open':
 elif scenario == 'read':
     topic, isolation, expect = args
     result['records'] = consume_all([topic], isolation, int(expect), timeout=20)
-elif scenario == 'transform':
-    # Consume-transform-produce, exactly once: read `src`, write `out-<value>` to `dst` and the input
-    # position in the same transaction. Runs until killed or until `idle` seconds pass without input.
-    src, dst, group, idle = args
-    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest', 'isolation.level': 'read_committed',
-                  'enable.auto.commit': False, 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500})
-    p = producer('ctp-app')
-    p.init_transactions(60)
-    c.subscribe([src])
-    last = time.time()
-    started = last
-    done = 0
-    # The idle clock starts with the first input (joining may wait for a killed member's session to expire).
-    while (done == 0 and time.time() - started < 90) or (done > 0 and time.time() - last < float(idle)):
-        # Small, slow transactions, so that a kill lands in the middle of the stream.
-        msgs = [m for m in c.consume(20, 0.5) if not m.error()]
-        if not msgs:
-            continue
-        last = time.time()
-        p.begin_transaction()
-        for m in msgs:
-            p.produce(dst, value=b'out-' + m.value(), partition=m.partition())
-        p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 60)
-        time.sleep(0.2)
-        p.commit_transaction(60)
-        done += len(msgs)
-    result['processed'] = done
-    c.close()
 else:
     raise SystemExit(f'unknown scenario {scenario}')
 print(json.dumps(result), flush=True)
