@@ -14,6 +14,11 @@
 //   response and its after-commit callbacks, and a read's response, are released only once every append
 //   issued up to and including that operation has resolved (the high watermark passed it). A client
 //   therefore never sees state that a leader change could take back.
+// - An operation may name the key it is about (a group id, a transactional id) when it reads and writes
+//   nothing but that key's state. Such a read, or a keyed write that appends nothing, then waits only for
+//   the writes of the same key and for keyless writes (timers, loading), not for every write in flight on
+//   the partition: a KIP-890 verification of one producer does not sit behind another producer's fsync.
+//   Appends commit in log order, so waiting for the last relevant write covers everything before it.
 // - If an append fails, the in-memory state is ahead of the log and cannot be trusted: the partition is
 //   unloaded, every waiting response fails with the mapped error, and `onShardFailure` tells the owner,
 //   who reloads the partition from the log if it is still the leader. (Kafka instead reverts to a
@@ -104,6 +109,10 @@ class PartitionState<S> {
   shard!: S;
   /** Resolves when every append issued so far is committed; rejects once one failed. */
   tail: Promise<void> = Promise.resolve();
+  /** Commit of the last keyless append: every keyed answer waits for it too. */
+  keylessTail: Promise<void> = Promise.resolve();
+  /** Commit of the last append per key, while not yet committed (committed entries are dropped). */
+  readonly keyTails = new Map<string, Promise<void>>();
   lastCommittedOffset = -1;
   readonly timers = new Map<string, TimerEntry>();
   readonly waiting = new Set<Deferred<unknown>>();
@@ -197,24 +206,27 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
   /**
    * Runs a write operation on the partition's queue. Resolves with its response once its records (and
    * all earlier ones) are committed; a response that is itself a promise (a JoinGroup waiting for the
-   * rest of the group) is followed.
+   * rest of the group) is followed. With a `key`, the operation touches only that key's state (see the
+   * consistency model above).
    */
-  scheduleWrite<T>(partition: number, op: (shard: S, ctx: OperationContext) => T): Promise<Awaited<T>> {
+  scheduleWrite<T>(partition: number, op: (shard: S, ctx: OperationContext) => T, key?: string): Promise<Awaited<T>> {
     const out = new Deferred<Awaited<T>>();
     const st = this.#partitions.get(partition);
     if (st === undefined) {
       out.reject(new CoordinatorError(ErrorCode.NOT_COORDINATOR));
       return out.promise;
     }
-    this.#enqueue(st, () => this.#runWrite(st, op, out));
+    this.#enqueue(st, () => this.#runWrite(st, op, out, key));
     return out.promise;
   }
 
   /**
    * Runs a read-only operation on the partition's queue against the latest state, and releases its
-   * answer once every write issued before it is committed, so it never reveals uncommitted state.
+   * answer once every write issued before it is committed, so it never reveals uncommitted state. With
+   * a `key`, the operation reads only that key's state and waits only for the writes it could have
+   * observed: those of the same key and keyless ones.
    */
-  scheduleRead<T>(partition: number, op: (shard: S) => T): Promise<T> {
+  scheduleRead<T>(partition: number, op: (shard: S) => T, key?: string): Promise<T> {
     const out = new Deferred<T>();
     const st = this.#partitions.get(partition);
     if (st === undefined) {
@@ -230,7 +242,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
       } catch (e) {
         return out.reject(e);
       }
-      this.#release(st, st.tail, out, () => response);
+      this.#release(st, this.#observed(st, key), out, () => response);
     });
     return out.promise;
   }
@@ -278,7 +290,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     return undefined;
   }
 
-  #runWrite<T>(st: PartitionState<S>, op: (shard: S, ctx: OperationContext) => T, out: Deferred<Awaited<T>>): void {
+  #runWrite<T>(st: PartitionState<S>, op: (shard: S, ctx: OperationContext) => T, out: Deferred<Awaited<T>>, key?: string): void {
     const refusal = this.#refusal(st);
     if (refusal !== undefined) return out.reject(refusal);
     const ctx = new OperationContext(this.#opts.scheduler.now());
@@ -288,15 +300,21 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     } catch (e) {
       return out.reject(e);
     }
-    const committed = this.#append(st, ctx.records);
+    const committed = ctx.records.length === 0 ? this.#observed(st, key) : this.#append(st, ctx.records, key);
     this.#release(st, committed, out, () => {
       for (const fn of ctx.afterCommit) fn();
       return response as Awaited<T>;
     });
   }
 
-  #append(st: PartitionState<S>, records: CoordinatorRecord[]): Promise<void> {
-    if (records.length === 0) return st.tail;
+  /** What an operation about `key` (any key when undefined) waits for: the writes it could have observed. */
+  #observed(st: PartitionState<S>, key: string | undefined): Promise<void> {
+    if (key === undefined) return st.tail;
+    const own = st.keyTails.get(key);
+    return own === undefined ? st.keylessTail : own;
+  }
+
+  #append(st: PartitionState<S>, records: CoordinatorRecord[], key: string | undefined): Promise<void> {
     let appended: Promise<number>;
     try {
       appended = st.log.append(records);
@@ -309,6 +327,17 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     });
     committed.catch((e: unknown) => this.#fail(st, e));
     st.tail = committed;
+    if (key === undefined) {
+      // Everything keyed so far commits no later than this append: the per-key entries are covered by it.
+      st.keylessTail = committed;
+      st.keyTails.clear();
+    } else {
+      st.keyTails.set(key, committed);
+      const forget = (): void => {
+        if (st.keyTails.get(key) === committed) st.keyTails.delete(key);
+      };
+      committed.then(forget, noop);
+    }
     return committed;
   }
 

@@ -112,6 +112,62 @@ describe('CoordinatorRuntime', () => {
     assert.equal(await noRecords, 1);
   });
 
+  it('answers a keyed read once the writes of its key and keyless writes commit, not other keys\' writes', async () => {
+    const { runtime, logs } = setup();
+    await runtime.load(0, 1);
+    const log = logs.get(0)!;
+    log.autoCommit = false;
+    const a = runtime.scheduleWrite(0, (s, ctx) => s.increment(ctx, 'a'), 'a');
+    // Another key's pending write does not hold this read back; its own key's does, and so does an unkeyed read.
+    assert.equal(await runtime.scheduleRead(0, (s) => s.counters.get('b') ?? 0, 'b'), 0);
+    const readA = runtime.scheduleRead(0, (s) => s.counters.get('a'), 'a');
+    const readAny = runtime.scheduleRead(0, (s) => s.counters.get('a'));
+    assert.equal(await isPending(readA), true);
+    assert.equal(await isPending(readAny), true);
+    // A keyed write that appends nothing is answered like a keyed read.
+    assert.equal(await runtime.scheduleWrite(0, (s) => s.counters.get('b') ?? 0, 'b'), 0);
+    assert.equal(await isPending(runtime.scheduleWrite(0, (s) => s.counters.get('a'), 'a')), true);
+    log.commit();
+    assert.equal(await a, 1);
+    assert.equal(await readA, 1);
+    assert.equal(await readAny, 1);
+    // Once committed, the key holds nothing back: a later pending write of another key is no obstacle.
+    const b = runtime.scheduleWrite(0, (s, ctx) => s.increment(ctx, 'b'), 'b');
+    assert.equal(await runtime.scheduleRead(0, (s) => s.counters.get('a'), 'a'), 1);
+    assert.equal(await isPending(b), true);
+    log.commit();
+    assert.equal(await b, 1);
+  });
+
+  it('holds every keyed answer behind a pending keyless write, which may touch any key', async () => {
+    const { runtime, logs } = setup();
+    await runtime.load(0, 1);
+    const log = logs.get(0)!;
+    log.autoCommit = false;
+    const keyed = runtime.scheduleWrite(0, (s, ctx) => s.increment(ctx, 'a'), 'a');
+    const keyless = runtime.scheduleWrite(0, (s, ctx) => s.increment(ctx, 'b'));
+    const readA = runtime.scheduleRead(0, (s) => s.counters.get('a'), 'a');
+    const readB = runtime.scheduleRead(0, (s) => s.counters.get('b'), 'b');
+    const readC = runtime.scheduleRead(0, (s) => s.counters.get('c') ?? 0, 'c');
+    for (const p of [keyed, keyless, readA, readB, readC]) assert.equal(await isPending(p), true);
+    log.commit();
+    assert.deepEqual(await Promise.all([keyed, keyless, readA, readB, readC]), [1, 1, 1, 1, 0]);
+  });
+
+  it('fails a keyed read still waiting when an append fails, and keeps answers already given', async () => {
+    const { runtime, logs } = setup();
+    await runtime.load(0, 1);
+    const log = logs.get(0)!;
+    log.autoCommit = false;
+    const a = runtime.scheduleWrite(0, (s, ctx) => s.increment(ctx, 'a'), 'a');
+    const readA = runtime.scheduleRead(0, (s) => s.counters.get('a'), 'a');
+    assert.equal(await runtime.scheduleRead(0, (s) => s.counters.get('b') ?? 0, 'b'), 0);
+    log.fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.equal(codeOf(await peek(a)), ErrorCode.NOT_COORDINATOR);
+    assert.equal(codeOf(await peek(readA)), ErrorCode.NOT_COORDINATOR);
+    assert.equal(runtime.isActive(0), false);
+  });
+
   it('passes an operation error to its caller and keeps serving', async () => {
     const { runtime } = setup();
     await runtime.load(0, 1);

@@ -161,7 +161,7 @@ export class TransactionCoordinator {
       let outcome: InitProducerIdOutcome;
       try {
         const pid = newProducerId;
-        outcome = await this.runtime.scheduleWrite(partition, (shard, ctx) => shard.initProducerId(ctx, transactionalId, txnTimeoutMs, expected, pid));
+        outcome = await this.runtime.scheduleWrite(partition, (shard, ctx) => shard.initProducerId(ctx, transactionalId, txnTimeoutMs, expected, pid), transactionalId);
       } catch (e) {
         return initError(errorCodeOf(e));
       }
@@ -198,7 +198,7 @@ export class TransactionCoordinator {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     try {
       return await this.runtime.scheduleWrite(this.partitionFor(transactionalId), (shard, ctx) =>
-        shard.addPartitions(ctx, transactionalId, producerId, producerEpoch, partitions),
+        shard.addPartitions(ctx, transactionalId, producerId, producerEpoch, partitions), transactionalId,
       );
     } catch (e) {
       return errorCodeOf(e);
@@ -210,7 +210,7 @@ export class TransactionCoordinator {
     const all = (errorCode: number): PartitionError[] => partitions.map((tp) => ({ ...tp, errorCode }));
     if (transactionalId === '') return all(ErrorCode.INVALID_REQUEST);
     try {
-      return await this.runtime.scheduleRead(this.partitionFor(transactionalId), (shard) => shard.verifyPartitions(transactionalId, producerId, producerEpoch, partitions));
+      return await this.runtime.scheduleRead(this.partitionFor(transactionalId), (shard) => shard.verifyPartitions(transactionalId, producerId, producerEpoch, partitions), transactionalId);
     } catch (e) {
       return all(errorCodeOf(e));
     }
@@ -273,7 +273,7 @@ export class TransactionCoordinator {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     try {
       return await this.runtime.scheduleWrite(this.partitionFor(transactionalId), (shard, ctx) =>
-        shard.endTransaction(ctx, transactionalId, producerId, producerEpoch, result),
+        shard.endTransaction(ctx, transactionalId, producerId, producerEpoch, result), transactionalId,
       );
     } catch (e) {
       return errorCodeOf(e);
@@ -288,7 +288,7 @@ export class TransactionCoordinator {
 
   #complete(partition: number, job: MarkerJob): void {
     // A failed write unloads the partition; whoever loads it next resumes from the Prepare… record.
-    this.runtime.scheduleWrite(partition, (shard, ctx) => shard.completeTransaction(ctx, job)).catch(() => undefined);
+    this.runtime.scheduleWrite(partition, (shard, ctx) => shard.completeTransaction(ctx, job), job.transactionalId).catch(() => undefined);
   }
 
   // ---- DescribeTransactions / ListTransactions ----
@@ -311,7 +311,7 @@ export class TransactionCoordinator {
     });
     if (transactionalId === '') return failure(ErrorCode.INVALID_REQUEST);
     try {
-      return await this.runtime.scheduleRead(this.partitionFor(transactionalId), (shard) => shard.describe(transactionalId));
+      return await this.runtime.scheduleRead(this.partitionFor(transactionalId), (shard) => shard.describe(transactionalId), transactionalId);
     } catch (e) {
       return failure(errorCodeOf(e));
     }
