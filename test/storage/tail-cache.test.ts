@@ -28,21 +28,54 @@ describe('TailCache', () => {
   });
 
   it('keeps to its budget by dropping the oldest bytes of any segment first', () => {
-    const cache = new TailCache(1000);
+    // Appends above the packing size are chunks of their own, counted at their length.
+    const K = 20 * 1024;
+    const cache = new TailCache(5 * K);
     const a = cache.forSegment();
     const b = cache.forSegment();
-    a.add(0, Buffer.alloc(200, 1));
-    b.add(0, Buffer.alloc(200, 2));
-    a.add(200, Buffer.alloc(200, 3));
-    b.add(200, Buffer.alloc(200, 4));
-    a.add(400, Buffer.alloc(200, 5));
-    assert.equal(cache.usedBytes, 1000);
-    b.add(400, Buffer.alloc(200, 6));
-    assert.equal(cache.usedBytes, 1000);
+    a.add(0, Buffer.alloc(K, 1));
+    b.add(0, Buffer.alloc(K, 2));
+    a.add(K, Buffer.alloc(K, 3));
+    b.add(K, Buffer.alloc(K, 4));
+    a.add(2 * K, Buffer.alloc(K, 5));
+    assert.equal(cache.usedBytes, 5 * K);
+    b.add(2 * K, Buffer.alloc(K, 6));
+    assert.equal(cache.usedBytes, 5 * K);
     assert.equal(a.read(0, 10), undefined, "a's oldest chunk went first");
     assert.deepEqual(b.read(0, 10), Buffer.alloc(10, 2));
     a.clear();
-    assert.equal(cache.usedBytes, 600);
+    assert.equal(cache.usedBytes, 3 * K);
+  });
+
+  it('packs small appends into blocks counted at their capacity, growing while a segment is busy', () => {
+    const cache = new TailCache(1 << 20);
+    const t = cache.forSegment();
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const rec = Buffer.alloc(100, i % 251);
+      t.add(i * 100, rec);
+      sent.push(rec);
+    }
+    const all = Buffer.concat(sent);
+    // 40,000 bytes in blocks of 4, 8, 16 and 32 KiB (the last one part-filled).
+    assert.equal(cache.usedBytes, (4 + 8 + 16 + 32) * 1024);
+    assert.deepEqual(t.read(0, all.length), all);
+    const view = t.read(4096, 4000)!;
+    assert.deepEqual(view, all.subarray(4096, 8096));
+    // Later appends fill the rest of a block and never touch bytes already handed out.
+    for (let i = 400; i < 700; i++) t.add(i * 100, Buffer.alloc(100, 0xaa));
+    assert.deepEqual(view, all.subarray(4096, 8096));
+    t.clear();
+    assert.equal(cache.usedBytes, 0);
+  });
+
+  it('evicts packed blocks as a whole, oldest first, under a small budget', () => {
+    const cache = new TailCache(12 * 1024);
+    const t = cache.forSegment();
+    for (let i = 0; i < 200; i++) t.add(i * 100, Buffer.alloc(100, i % 251));
+    assert.ok(cache.usedBytes <= 12 * 1024);
+    assert.equal(t.read(0, 100), undefined, 'the first block is gone');
+    assert.deepEqual(t.read(199 * 100, 100), Buffer.alloc(100, 199 % 251), 'the newest bytes are still served');
   });
 
   it('forgets what is not contiguous and does not cache appends larger than a quarter of the budget', () => {
