@@ -340,12 +340,13 @@ export class LocalMarkerWriter implements TxnMarkerSender {
 }
 
 /**
- * Test hook, not a setting: STRATA_TEST_DELAY_TXN_MARKERS_MS holds each marker send of this node's
+ * Test hook, not a setting: TEST_HOOK_DELAY_TXN_MARKERS_MS holds each marker send of this node's
  * coordinator for that long, so that a test can kill the broker between a durable PrepareCommit /
  * PrepareAbort and its markers (test/integration/txn-restart.test.ts). Unset, the sender is used as is.
+ * Not named STRATA_…, which the config loader would take for a broker setting.
  */
 function withTestMarkerDelay(sender: TxnMarkerSender): TxnMarkerSender {
-  const ms = Number(process.env.STRATA_TEST_DELAY_TXN_MARKERS_MS ?? '');
+  const ms = Number(process.env.TEST_HOOK_DELAY_TXN_MARKERS_MS ?? '');
   if (!Number.isSafeInteger(ms) || ms <= 0) return sender;
   return {
     async sendMarkers(...args) {

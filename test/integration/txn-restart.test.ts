@@ -1,6 +1,6 @@
 // A broker killed (SIGKILL) while transactions are decided but not complete, and while one is still open:
 // after the restart the coordinator reloads __transaction_state and finishes each one. The markers of a
-// durable PrepareCommit / PrepareAbort are held back by the test hook STRATA_TEST_DELAY_TXN_MARKERS_MS
+// durable PrepareCommit / PrepareAbort are held back by the test hook TEST_HOOK_DELAY_TXN_MARKERS_MS
 // (src/server/txn-coordinator-wiring.ts), so the kill lands between the decision and the markers every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,7 +88,7 @@ async function until<T>(what: string, attempt: () => Promise<T>, ok: (v: T) => b
 }
 
 test('kill -9 after PrepareCommit / PrepareAbort and during Ongoing: the restarted coordinator completes every transaction', { timeout: 180_000 }, async () => {
-  let broker = await startWithEnv({ STRATA_TEST_DELAY_TXN_MARKERS_MS: '3600000' });
+  let broker = await startWithEnv({ TEST_HOOK_DELAY_TXN_MARKERS_MS: '3600000' });
   try {
     let bootstrap = `127.0.0.1:${broker.port}`;
     {
