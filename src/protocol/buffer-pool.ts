@@ -41,6 +41,11 @@ export class BufferPool {
   readonly #leases = new WeakMap<ArrayBufferLike, Lease>();
   #allocations = 0;
   #reuses = 0;
+  /**
+   * Fill each buffer with 0xEE as it returns to the pool, so that a view still in use after its release
+   * reads garbage at once instead of, now and then, another request's bytes (tests turn this on).
+   */
+  poisonOnRelease = false;
 
   constructor(opts: BufferPoolOptions = {}) {
     this.#minBytes = opts.minBytes ?? 128 * 1024;
@@ -87,6 +92,7 @@ export class BufferPool {
     if (lease === undefined) return;
     if (--lease.refs > 0) return;
     this.#leases.delete(backing);
+    if (this.poisonOnRelease) new Uint8Array(backing).fill(0xee);
     if (this.#freeBytes + backing.byteLength > this.#maxFreeBytes) return;
     const sizeClass = Math.log2(backing.byteLength);
     let free = this.#free.get(sizeClass);

@@ -32,11 +32,17 @@ async function consumeAll(kafka: Kafka, groupId: string, count: number, fromBegi
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning });
   await new Promise<void>((resolve, reject) => {
+    // Corrupt bytes show as records a client cannot decode: fail with what was seen rather than wait on.
+    const deadline = setTimeout(() => reject(new Error(`${groupId} saw ${seen.size} of ${count} records within 60 s`)), 60_000);
+    const done = (): void => {
+      clearTimeout(deadline);
+      resolve();
+    };
     consumer
       .run({
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) seen.set(m.key!.toString(), digest(m.value!));
-          if (seen.size >= count) resolve();
+          if (seen.size >= count) done();
         },
       })
       .then(() => started?.(), reject);
@@ -58,6 +64,7 @@ test('pooled request and fetch memory never serves one request\'s bytes for anot
 
     const produced = new Map<string, string>();
     const reusesBefore = sharedBufferPool.stats.reuses;
+    sharedBufferPool.poisonOnRelease = true;
     // The tail reader starts first, so it reads while the producers write.
     let tailReady!: () => void;
     const tailStarted = new Promise<void>((resolve) => (tailReady = resolve));
@@ -92,6 +99,7 @@ test('pooled request and fetch memory never serves one request\'s bytes for anot
       assert.equal(wrong, 0, `${name}: every record's value is the one produced`);
     }
   } finally {
+    sharedBufferPool.poisonOnRelease = false;
     await node.stop(5000);
     await fs.rm(dir, { recursive: true, force: true });
   }

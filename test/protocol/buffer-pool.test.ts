@@ -70,3 +70,15 @@ test('free memory kept for reuse is bounded; the rest is left to the collector',
   pool.allocate(128 * KiB);
   assert.deepEqual(pool.stats, { allocations: 4, reuses: 2, freeBytes: 0 });
 });
+
+test('poisoning fills a buffer as it returns to the pool, not before', () => {
+  const pool = new BufferPool({ minBytes: 64 * KiB });
+  pool.poisonOnRelease = true;
+  const a = pool.allocate(100 * KiB).fill(1);
+  const view = a.subarray(10, 20);
+  pool.retain(view);
+  pool.release(a);
+  assert.deepEqual(view, Buffer.alloc(10, 1), 'still referenced: untouched');
+  pool.release(view);
+  assert.deepEqual(view, Buffer.alloc(10, 0xee), 'released: poisoned');
+});
