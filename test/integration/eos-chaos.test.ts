@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { startStrata, type StrataProcess } from './helpers/strata-process.js';
+import { seededRandom as rng } from '../helpers/seeded-random.js';
 
 const run = promisify(execFile);
 const PY = '/usr/bin/python3';
@@ -31,17 +32,6 @@ const APP_KILLS = 3;
 const ZOMBIES = 1;
 const BROKER_KILLS = 3;
 
-/** mulberry32: small, seedable, good enough to place kills. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

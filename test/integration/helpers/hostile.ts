@@ -6,17 +6,7 @@ import { ApiVersionsApi, MetadataApi } from '../../../src/protocol/generated/api
 import { ZERO_UUID } from '../../../src/protocol/codec-runtime.js';
 import { encodeRequest, decodeResponse } from './wire.js';
 
-/** mulberry32: small, fast, and enough to replay a failure from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '../../helpers/seeded-random.js';
 
 export type Expectation =
   /** The server must close the connection without answering. */

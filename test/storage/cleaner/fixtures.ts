@@ -7,17 +7,7 @@ import { buildBatch, buildControlBatch } from '../../../src/protocol/records/bui
 import { logConfig, type LogConfig } from '../../../src/storage/log-config.js';
 import { DirLog, type StoredBatch } from './dir-log.js';
 
-/** mulberry32: small, fast, good enough to vary test inputs reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from '../../helpers/seeded-random.js';
 
 export async function tempLogDir(prefix = 'cleaner'): Promise<{ root: string; dir: string; cleanup: () => Promise<void> }> {
   const root = await fsp.mkdtemp(join(os.tmpdir(), `strata-${prefix}-`));
