@@ -187,10 +187,7 @@ export class StrataNode {
       });
       // KIP-890 part 1: the produce path asks this node's transaction coordinator (registerDataPath).
       dataPath.replicaManager.transactionVerificationEnabled = v['transaction.partition.verification.enable'];
-      await quorum.loader.installPublisher(
-        new BrokerMetadataPublisher({ nodeId: config.nodeId, replicaManager: dataPath.replicaManager, staticConfig: config.raw, log }),
-      );
-      // After the BrokerMetadataPublisher, so the __consumer_offsets partitions it leads are open.
+      const brokerPublisher = new BrokerMetadataPublisher({ nodeId: config.nodeId, replicaManager: dataPath.replicaManager, staticConfig: config.raw, log });
       const pendingTxnOffsets = new PendingTxnOffsets();
       const groups = new GroupCoordinatorWiring({
         pendingTransactionalOffsets: pendingTxnOffsets,
@@ -210,7 +207,6 @@ export class StrataNode {
         },
         log,
       });
-      await quorum.loader.installPublisher(groups);
       const txns = new TxnCoordinatorWiring({
         nodeId: config.nodeId,
         replicaManager: dataPath.replicaManager,
@@ -226,7 +222,6 @@ export class StrataNode {
         pendingOffsets: pendingTxnOffsets,
         log,
       });
-      await quorum.loader.installPublisher(txns);
 
       const node: LocalNode = new LocalNode({
         nodeId: config.nodeId,
@@ -270,6 +265,13 @@ export class StrataNode {
           { name: METADATA_VERSION_RANGE.name, minSupportedVersion: METADATA_VERSION_RANGE.minVersion, maxSupportedVersion: METADATA_VERSION_RANGE.maxVersion },
         ],
       });
+      // Leadership is taken from the metadata only now: the replayed image still names this node leader at
+      // the epochs of its previous run, and acting on them (loading coordinators, writing markers) would be
+      // undone a moment later by the re-election its registration causes. The BrokerMetadataPublisher goes
+      // first, so the __consumer_offsets and __transaction_state partitions the coordinators load are open.
+      await quorum.loader.installPublisher(brokerPublisher);
+      await quorum.loader.installPublisher(groups);
+      await quorum.loader.installPublisher(txns);
       if (config.unknown.size > 0) {
         log.warn({ keys: [...config.unknown.keys()] }, 'These configurations were supplied but are not known; they are ignored');
       }
