@@ -8,23 +8,11 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { StrataError } from '../protocol/strata-error.js';
 import type { SendOptions } from './connection.js';
-import { KafkaResponseError, isRetriableError } from './errors.js';
+import { KafkaResponseError } from './errors.js';
+import { COORDINATOR_ERRORS, CoordinatorKeyType, findCoordinatorOf, withCoordinatorRetries, type RetryOptions } from './coordinator-lookup.js';
 import type { KafkaClient } from './kafka-client.js';
 
-const GROUP_KEY = 0;
-/** Errors after which the coordinator is looked up again and the request retried. */
-const COORDINATOR_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-]);
-
-export interface GroupsOptions {
-  /** Attempts for coordinator lookups and coordinator errors (default 10). */
-  readonly attempts?: number;
-  /** First backoff between attempts, doubled each time up to 1 s (default 100 ms). */
-  readonly backoffMs?: number;
-}
+export type GroupsOptions = RetryOptions;
 
 export interface GroupListing {
   readonly groupId: string;
@@ -103,35 +91,9 @@ export interface PlannedReset extends TopicPartitionRef {
   readonly target: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function withRetries<T>(opts: GroupsOptions, fn: () => Promise<T>): Promise<T> {
-  const attempts = opts.attempts ?? 10;
-  let backoff = opts.backoffMs ?? 100;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const coordinatorError = e instanceof KafkaResponseError && COORDINATOR_ERRORS.has(e.errorCode);
-      if (i >= attempts || !(coordinatorError || isRetriableError(e))) throw e;
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, 1000);
-    }
-  }
-}
-
 /** The broker coordinating `groupId` (FindCoordinator, batched form from v4). */
-export async function findCoordinator(client: KafkaClient, groupId: string, opts: GroupsOptions = {}): Promise<number> {
-  return withRetries(opts, async () => {
-    const { response, version } = await client.send('any', ApiKey.FindCoordinator, (v) =>
-      v >= 4 ? { key: '', keyType: GROUP_KEY, coordinatorKeys: [groupId] } : { key: groupId, keyType: GROUP_KEY, coordinatorKeys: [] });
-    const found = version >= 4 ? response.coordinators[0] : response;
-    const errorCode = found?.errorCode ?? ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (errorCode !== ErrorCode.NONE) {
-      throw new KafkaResponseError(errorCode, { subject: `the coordinator of group '${groupId}'`, serverMessage: found?.errorMessage ?? null });
-    }
-    return found!.nodeId;
-  });
+export function findCoordinator(client: KafkaClient, groupId: string, opts: GroupsOptions = {}): Promise<number> {
+  return findCoordinatorOf(client, CoordinatorKeyType.group, groupId, `group '${groupId}'`, opts);
 }
 
 /** One request to the group's coordinator; coordinator errors (via `errorOf`) look it up again and retry. */
@@ -143,7 +105,7 @@ async function toCoordinator<K extends keyof ApiMessages, R>(
   answer: (response: ApiMessages[K]['response'], version: number) => { errorCode: number; value: R },
   opts: GroupsOptions & { send?: SendOptions } = {},
 ): Promise<{ value: R; coordinator: number }> {
-  return withRetries(opts, async () => {
+  return withCoordinatorRetries(opts, async () => {
     const coordinator = await findCoordinator(client, groupId, opts);
     const { response, version } = await client.send({ nodeId: coordinator }, apiKey, build, opts.send);
     const { errorCode, value } = answer(response, version);

@@ -5,15 +5,10 @@
 import { ApiKey } from '../protocol/generated/apis.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { StrataError } from '../protocol/strata-error.js';
-import { KafkaResponseError, isRetriableError } from './errors.js';
+import { KafkaResponseError } from './errors.js';
+import { COORDINATOR_ERRORS, CoordinatorKeyType, findCoordinatorOf, withCoordinatorRetries } from './coordinator-lookup.js';
 import type { KafkaClient } from './kafka-client.js';
 
-const TRANSACTION_KEY = 1;
-const COORDINATOR_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-]);
 
 export interface TransactionListing {
   readonly transactionalId: string;
@@ -51,35 +46,9 @@ export interface HangingTransaction extends ProducerState {
   readonly reason: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function withRetries<T>(fn: () => Promise<T>, attempts = 10): Promise<T> {
-  let backoff = 100;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const coordinatorError = e instanceof KafkaResponseError && COORDINATOR_ERRORS.has(e.errorCode);
-      if (i >= attempts || !(coordinatorError || isRetriableError(e))) throw e;
-      await sleep(backoff);
-      backoff = Math.min(backoff * 2, 1000);
-    }
-  }
-}
-
-/** The broker coordinating `transactionalId`. */
+/** The broker coordinating `transactionalId` (FindCoordinator v1+, which has key types). */
 export function findTransactionCoordinator(client: KafkaClient, transactionalId: string): Promise<number> {
-  return withRetries(async () => {
-    const { response, version } = await client.send('any', ApiKey.FindCoordinator, (v) =>
-      v >= 4 ? { key: '', keyType: TRANSACTION_KEY, coordinatorKeys: [transactionalId] } : { key: transactionalId, keyType: TRANSACTION_KEY, coordinatorKeys: [] },
-      { minVersion: 1 });
-    const found = version >= 4 ? response.coordinators[0] : response;
-    const errorCode = found?.errorCode ?? ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (errorCode !== ErrorCode.NONE) {
-      throw new KafkaResponseError(errorCode, { subject: `the coordinator of transactional id '${transactionalId}'`, serverMessage: found?.errorMessage ?? null });
-    }
-    return found!.nodeId;
-  });
+  return findCoordinatorOf(client, CoordinatorKeyType.transaction, transactionalId, `transactional id '${transactionalId}'`, { send: { minVersion: 1 } });
 }
 
 /** Every transaction of every broker's coordinator (ListTransactions), sorted by id. */
@@ -91,7 +60,7 @@ export async function listTransactions(
   const out: TransactionListing[] = [];
   await Promise.all(
     cluster.brokers.map((b) =>
-      withRetries(async () => {
+      withCoordinatorRetries({}, async () => {
         const { response } = await client.send({ nodeId: b.nodeId }, ApiKey.ListTransactions, {
           stateFilters: [...(filter.states ?? [])],
           producerIdFilters: (filter.producerIds ?? []).map(BigInt),
@@ -109,7 +78,7 @@ export async function listTransactions(
 
 /** One transactional id as its coordinator describes it. */
 export function describeTransaction(client: KafkaClient, transactionalId: string): Promise<TransactionDescription> {
-  return withRetries(async () => {
+  return withCoordinatorRetries({}, async () => {
     const coordinator = await findTransactionCoordinator(client, transactionalId);
     const { response } = await client.send({ nodeId: coordinator }, ApiKey.DescribeTransactions, { transactionalIds: [transactionalId] });
     const s = response.transactionStates[0];
