@@ -158,17 +158,8 @@ export interface TxnTransit {
 
 export type Prepared = { readonly ok: true; readonly transit: TxnTransit } | { readonly ok: false; readonly errorCode: number };
 
-export interface TransactionMetadataInit {
-  readonly producerId: number;
-  readonly lastProducerId: number;
-  readonly producerEpoch: number;
-  readonly lastProducerEpoch: number;
-  readonly txnTimeoutMs: number;
-  readonly state: TransactionState;
-  readonly partitions: PartitionSet;
-  readonly txnStartTimestamp: number;
-  readonly txnLastUpdateTimestamp: number;
-}
+/** A transaction's state as loaded or created: the same fields a transition installs. */
+export type TransactionMetadataInit = TxnTransit;
 
 function illegal(txnId: string, message: string): StrataError {
   return new StrataError('ERR_STATE', `transactional id ${txnId}: ${message}`);
