@@ -47,7 +47,8 @@ export const crc32: (buf: Uint8Array) => number = zlibCrc32 ? (b) => zlibCrc32(b
 const LOG_OVERHEAD = 12;
 const MIN_MESSAGE_V0 = 4 + 1 + 1 + 4 + 4;
 const MIN_MESSAGE_V1 = MIN_MESSAGE_V0 + 8;
-const TIMESTAMP_TYPE_BIT = 0x08;
+/** Magic 1 attributes: the timestamp is the broker's LogAppendTime. */
+export const TIMESTAMP_TYPE_BIT = 0x08;
 
 export interface LegacyMessage {
   /** Absolute offset as written (for inner messages of a magic 1 wrapper, resolved from the wrapper's). */
@@ -243,9 +244,10 @@ export interface LegacyMessageInput {
 const bytesOf = (b: Buffer | string | null | undefined): Buffer | null =>
   b == null ? null : typeof b === 'string' ? Buffer.from(b) : b;
 
-function encodeMessage(offset: number, magic: 0 | 1, attributes: number, timestamp: number, key: Buffer | null, value: Buffer | null): Buffer {
+/** One legacy message (offset, size, CRC and the rest); every byte is written, so nothing is zeroed first. */
+export function encodeMessage(offset: number, magic: 0 | 1, attributes: number, timestamp: number, key: Buffer | null, value: Buffer | null): Buffer {
   const size = (magic === 1 ? MIN_MESSAGE_V1 : MIN_MESSAGE_V0) + (key?.length ?? 0) + (value?.length ?? 0);
-  const buf = Buffer.alloc(LOG_OVERHEAD + size);
+  const buf = Buffer.allocUnsafe(LOG_OVERHEAD + size);
   writeInt64(buf, 0, offset);
   buf.writeInt32BE(size, 8);
   let p = LOG_OVERHEAD + 4;
