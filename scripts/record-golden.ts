@@ -26,7 +26,7 @@ import { API_SCHEMAS, ApiKey, type ApiSchema } from '../src/protocol/generated/a
 import { decodeRequestHeader, encodeRequestHeader } from '../src/protocol/generated/headers.js';
 import { Reader } from '../src/protocol/reader.js';
 import { Writer } from '../src/protocol/writer.js';
-import { FrameDecoder } from '../src/network/frame.js';
+import { FrameReader } from '../src/network/frame.js';
 import { compressionName, compressionOf, iterateBatches } from '../src/protocol/records/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -100,7 +100,7 @@ export async function probeBrokerApis(host: string, port: number): Promise<Broke
   w.endFrame(slot);
   const frame = await new Promise<Buffer>((res, rej) => {
     const sock = connect({ host, port });
-    const frames = new FrameDecoder(16 << 20);
+    const frames = new FrameReader({ maxFrameBytes: 16 << 20 });
     sock.setTimeout(10_000, () => sock.destroy(new Error('ApiVersions probe timed out')));
     sock.on('error', rej);
     sock.on('connect', () => sock.write(w.toBuffer()));
@@ -656,8 +656,8 @@ export class RecordingProxy {
     const connection = (this.#connections.get(label.client) ?? 0) + 1;
     this.#connections.set(label.client, connection);
     const pending = new Map<number, Exchange>();
-    const requests = new FrameDecoder(1 << 30);
-    const responses = new FrameDecoder(1 << 30);
+    const requests = new FrameReader({ maxFrameBytes: 1 << 30 });
+    const responses = new FrameReader({ maxFrameBytes: 1 << 30 });
     down.on('data', (chunk: Buffer) => {
       for (const frame of requests.push(Buffer.from(chunk))) {
         // Attributed per request, not per connection: a client kept alive across steps carries several on one.

@@ -1,5 +1,5 @@
 // Splits a TCP byte stream into Kafka response frames (int32 size, then that many bytes). The client's own,
-// small counterpart of the broker's FrameDecoder: the client layer may import only the protocol layer.
+// small counterpart of the broker's FrameReader: the client layer may import only the protocol layer.
 import { StrataError } from '../protocol/strata-error.js';
 
 export class FrameSplitter {

@@ -7,7 +7,8 @@
 // reading cannot make the broker buffer without bound.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { FrameDecoder } from './frame.js';
+import { FrameBudget, FrameReader } from './frame.js';
+import { readIntoOwnBuffers } from './own-buffer-reads.js';
 import { isStrataError } from '../protocol/strata-error.js';
 import { sharedBufferPool } from '../protocol/buffer-pool.js';
 
@@ -31,7 +32,7 @@ export interface FrameProcessor {
    * that is how Kafka treats unparseable headers, unknown API keys and malformed bodies.
    */
   process(frame: Buffer, connection: ConnectionInfo): FrameResult | Promise<FrameResult>;
-  /** Memory for a frame that arrived in several chunks (see FrameAllocator); plain allocation if absent. */
+  /** Memory for a request frame of `size` bytes with `apiKey` (see FrameAllocator); plain allocation if absent. */
   allocateFrame?(size: number, apiKey: number): Buffer;
   /** Called once the handling of `frame` has settled, however it ended, so its memory can be recycled. */
   frameDone?(frame: Buffer): void;
@@ -55,6 +56,17 @@ export interface ConnectionLimits {
 
 export const DEFAULT_MAX_IN_FLIGHT = 100;
 export const DEFAULT_MAX_UNSENT_BYTES = 8 * 1024 * 1024;
+/**
+ * Broker-wide cap on memory allocated for large requests before their bytes have arrived (see frame.ts);
+ * past it, requests are gathered as they arrive and copied once complete.
+ */
+export const DEFAULT_EARLY_FRAME_BYTES = 128 * 1024 * 1024;
+const sharedFrameBudget = new FrameBudget(DEFAULT_EARLY_FRAME_BYTES);
+
+/** Memory allocated, across connections, for large requests whose bytes are still arriving. */
+export function earlyFrameBytes(): number {
+  return sharedFrameBudget.used;
+}
 
 interface Slot {
   done: boolean;
@@ -81,7 +93,7 @@ export class Connection {
   readonly #processor: FrameProcessor;
   readonly #limits: ConnectionLimits;
   readonly #log: Logger;
-  readonly #decoder: FrameDecoder;
+  readonly #reader: FrameReader;
   /** Framed requests not yet handed to the processor because limits were reached. */
   #backlog: Buffer[] = [];
   #backlogHead = 0;
@@ -99,16 +111,31 @@ export class Connection {
   #closed = false;
   readonly #closedPromise: Promise<void>;
 
-  constructor(socket: Socket, info: ConnectionInfo, processor: FrameProcessor, limits: ConnectionLimits, log: Logger) {
-    this.#socket = socket;
+  /**
+   * `accepted` is read through buffers of the connection's choosing when it was accepted paused (see
+   * own-buffer-reads.ts), else through its 'data' events.
+   */
+  constructor(accepted: Socket, info: ConnectionInfo, processor: FrameProcessor, limits: ConnectionLimits, log: Logger) {
     this.info = info;
     this.#processor = processor;
     this.#limits = limits;
     this.#log = log;
-    this.#decoder = new FrameDecoder(
-      limits.maxFrameBytes,
-      processor.allocateFrame === undefined ? undefined : (size, apiKey) => processor.allocateFrame!(size, apiKey),
-    );
+    this.#reader = new FrameReader({
+      maxFrameBytes: limits.maxFrameBytes,
+      allocate: processor.allocateFrame === undefined ? (size) => Buffer.allocUnsafe(size) : (size, apiKey) => processor.allocateFrame!(size, apiKey),
+      budget: sharedFrameBudget,
+      discard: (frame) => processor.frameDone?.(frame),
+    });
+    const own = readIntoOwnBuffers(accepted, {
+      buffer: () => this.#reader.readBuffer(),
+      onRead: (bytes) => this.#onFrames(this.#reader.commit(bytes)),
+    });
+    const socket = own ?? accepted;
+    this.#socket = socket;
+    if (own === undefined) {
+      socket.on('data', (chunk: Buffer) => this.#onFrames(this.#reader.push(chunk)));
+      socket.resume();
+    }
     this.#closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
 
     socket.setNoDelay(true);
@@ -117,11 +144,11 @@ export class Connection {
       socket.setTimeout(limits.idleMs);
       socket.on('timeout', () => this.#onIdle());
     }
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#pump());
     socket.on('error', (err) => this.#log.debug({ connection: info.id, err }, 'Connection error'));
     socket.once('close', () => {
       this.#closed = true;
+      this.#reader.dispose();
       this.#backlog = [];
       this.#slots = [];
     });
@@ -163,11 +190,13 @@ export class Connection {
     clearTimeout(timer);
   }
 
-  #onData(chunk: Buffer): void {
-    if (this.#draining || this.#closed) return;
-    const frames = this.#decoder.push(chunk);
+  #onFrames(frames: Buffer[]): void {
+    if (this.#draining || this.#closed) {
+      for (const f of frames) this.#processor.frameDone?.(f);
+      return;
+    }
     for (const f of frames) this.#backlog.push(f);
-    const err = this.#decoder.error;
+    const err = this.#reader.error;
     if (err !== undefined) {
       // Kafka logs InvalidReceiveException and closes: a bad size prefix leaves no way to find the next
       // frame. Requests framed before it are still answered, as Kafka answers them before reading on.

@@ -32,12 +32,14 @@ export class RequestProcessor implements FrameProcessor {
   }
 
   /**
-   * Produce requests, the bulk of what arrives, are assembled in pooled memory: their handling keeps no
-   * view of the request once it has settled (the log's tail cache retains what it keeps). Other requests
-   * may leave views of their bytes in coordinator state, so they get memory of their own.
+   * Produce requests, the bulk of what arrives, are read into pooled memory: their handling keeps no view
+   * of the request once it has settled (the log's tail cache retains what it keeps). Fetch requests keep
+   * nothing either and may share Node's small-buffer slabs. Other requests may leave views of their bytes
+   * in coordinator state, so they get memory of exactly their size, which pins nothing else.
    */
   allocateFrame(size: number, apiKey: number): Buffer {
-    return apiKey === ApiKey.Produce ? sharedBufferPool.allocate(size) : Buffer.allocUnsafe(size);
+    if (apiKey === ApiKey.Produce) return sharedBufferPool.allocate(size);
+    return apiKey === ApiKey.Fetch ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size);
   }
 
   frameDone(frame: Buffer): void {

@@ -87,7 +87,7 @@ export class NetworkServer {
   }
 
   #listen(spec: ListenerSpec): Promise<Bound> {
-    const server = createServer({ noDelay: true, keepAlive: true });
+    const server = createServer({ noDelay: true, keepAlive: true, pauseOnConnect: true });
     const bound: Bound = { spec, server, port: spec.port };
     server.on('connection', (socket) => this.#accept(bound, socket));
     server.on('error', (err) => this.#opts.log.error({ listener: spec.name, err: err.message }, 'Listener error'));

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { pino } from 'pino';
 import { NetworkServer } from '../../src/network/server.js';
 import { RequestProcessor } from '../../src/network/request-processor.js';
-import type { ConnectionLimits } from '../../src/network/connection.js';
+import { earlyFrameBytes, type ConnectionLimits } from '../../src/network/connection.js';
 import { HandlerRegistry, defineHandler } from '../../src/broker/registry.js';
 import type { NodeInfo } from '../../src/broker/node-info.js';
 import { apiVersionsHandler } from '../../src/broker/handlers/api-versions.js';
@@ -237,6 +237,34 @@ test('ApiVersions in a version we do not know is answered in v0 with UNSUPPORTED
   const again = await c.request(ApiVersionsApi, 3, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' }, 43);
   assert.equal(again.correlationId, 43);
   assert.deepEqual(again.body.apiKeys.map((k) => k.apiKey), [3, 18]);
+  c.close();
+  await server.shutdown(1000);
+});
+
+test('a large request trickling in lands in memory reserved for it, which a dropped connection gives back', async () => {
+  const { server, port } = await startServer();
+  // Metadata v9 with a few long topic names: about 200 KiB, so it is read into a buffer of its own.
+  const names = Array.from({ length: 12 }, (_, i) => ({ name: String(i).repeat(16 * 1024), topicId: '00000000-0000-0000-0000-000000000000' }));
+  const big = encodeRequest(MetadataApi, 9, 42, { topics: names, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const c = await WireClient.connect(port);
+  for (let at = 0; at < big.length; at += 7 * 1024) {
+    c.send(big.subarray(at, Math.min(big.length, at + 7 * 1024)));
+    if (at === 14 * 1024) {
+      // Once the size prefix and API key are in, the whole frame is reserved before the rest arrives.
+      for (let i = 0; i < 100 && earlyFrameBytes() === 0; i++) await sleep(10);
+      assert.equal(earlyFrameBytes(), big.length - 4);
+    }
+  }
+  assert.equal(decodeResponse(MetadataApi, 9, await c.next()).correlationId, 42);
+  assert.equal(earlyFrameBytes(), 0);
+
+  const dropped = await WireClient.connect(port);
+  dropped.send(big.subarray(0, 50 * 1024));
+  for (let i = 0; i < 100 && earlyFrameBytes() === 0; i++) await sleep(10);
+  assert.equal(earlyFrameBytes(), big.length - 4);
+  dropped.socket.destroy();
+  for (let i = 0; i < 100 && earlyFrameBytes() !== 0; i++) await sleep(10);
+  assert.equal(earlyFrameBytes(), 0);
   c.close();
   await server.shutdown(1000);
 });

@@ -1,7 +1,7 @@
 // A seeded generator of hostile inputs for a Kafka listener, and a runner that throws each at a server on
 // its own connection. Shared by test/integration/hostile.test.ts (bounded) and scripts/fuzz.ts (long runs).
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder } from '../../../src/network/frame.js';
+import { FrameReader } from '../../../src/network/frame.js';
 import { ApiVersionsApi, MetadataApi } from '../../../src/protocol/generated/apis.js';
 import { ZERO_UUID } from '../../../src/protocol/codec-runtime.js';
 import { encodeRequest, decodeResponse } from './wire.js';
@@ -154,7 +154,7 @@ const OUTCOME_WAIT_MS = 15_000;
 export function runCase(port: number, c: HostileCase, waitMs: number): Promise<CaseOutcome> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    const decoder = new FrameDecoder(0x7fffffff);
+    const decoder = new FrameReader({ maxFrameBytes: 0x7fffffff });
     const frames: Buffer[] = [];
     let badFraming = false;
     let done = false;

@@ -6,7 +6,7 @@ import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
 import { API_SCHEMAS, type ApiSchema } from '../../../src/protocol/generated/apis.js';
 import { decodeResponseHeader, encodeRequestHeader } from '../../../src/protocol/generated/headers.js';
-import { FrameDecoder } from '../../../src/network/frame.js';
+import { FrameReader } from '../../../src/network/frame.js';
 
 export function encodeRequest<Req>(
   schema: ApiSchema<Req, unknown>,
@@ -46,7 +46,7 @@ export const schemaOf = (apiKey: number): ApiSchema => API_SCHEMAS[apiKey]!;
 /** A connection that hands out response frames in arrival order. */
 export class WireClient {
   readonly socket: Socket;
-  readonly #decoder = new FrameDecoder(512 * 1024 * 1024);
+  readonly #decoder = new FrameReader({ maxFrameBytes: 512 * 1024 * 1024 });
   readonly #frames: Buffer[] = [];
   readonly #waiters: { resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
   #ended = false;
