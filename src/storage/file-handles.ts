@@ -28,10 +28,16 @@ export async function readFully(fd: number, buf: Buffer, offset: number, length:
  */
 export const SYNC_WRITE_MAX_BYTES = 64 * 1024;
 
+/** Writes all of `length` bytes in this call (for at most SYNC_WRITE_MAX_BYTES: see above). */
+export function writeFullyNow(fd: number, buf: Buffer, offset: number, length: number, position: number): void {
+  let done = 0;
+  while (done < length) done += fs.writeSync(fd, buf, offset + done, length - done, position + done);
+}
+
 export async function writeFully(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
   let done = 0;
   if (length <= SYNC_WRITE_MAX_BYTES) {
-    while (done < length) done += fs.writeSync(fd, buf, offset + done, length - done, position + done);
+    writeFullyNow(fd, buf, offset, length, position);
     return;
   }
   while (done < length) {
@@ -163,6 +169,22 @@ export class FileHandlePool {
     const existing = this.#entries.get(path);
     if (existing !== undefined) return this.#run(this.#touch(existing), fn);
     return this.#acquire(path, create).then((entry) => this.#run(entry, fn));
+  }
+
+  /**
+   * Runs `fn` synchronously on `path`'s descriptor if it is open, and returns true; returns false (and
+   * runs nothing) if opening it would have to wait.
+   */
+  useNow(path: string, fn: (fd: number) => void): boolean {
+    const existing = this.#entries.get(path);
+    if (existing === undefined) return false;
+    const entry = this.#touch(existing);
+    try {
+      fn(entry.fd);
+    } finally {
+      this.#release(entry);
+    }
+    return true;
   }
 
   async #run<T>(entry: Entry, fn: (fd: number) => Promise<T>): Promise<T> {

@@ -42,6 +42,7 @@ import {
   abortedTxnOf,
   AppendOrigin,
   batchMetadataFirstOffset,
+  type CompletedTxnWithLso,
   type ProducerAppendAnalysis,
   producerBatchAt,
   type ProducerStateEntry,
@@ -183,6 +184,18 @@ interface AnalyzedBatch {
   readonly size: number;
 }
 
+/** What an append decided before writing (see #stage). */
+interface StagedAppend {
+  readonly now: number;
+  readonly logAppendTime: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly maxTimestamp: number;
+  readonly offsetOfMaxTimestamp: number;
+  readonly recordCount: number;
+  readonly analysis: ProducerAppendAnalysis | undefined;
+}
+
 export class Log {
   readonly dir: string;
   readonly recoveryReport: RecoveryReport;
@@ -202,6 +215,8 @@ export class Log {
   #lastFlushTime: number;
   #dirNeedsSync = false;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Operations queued on or running in #chain; appendNow runs only when there are none. */
+  #exclusivePending = 0;
   #pendingDeletions: PendingDeletion[] = [];
   #failure: unknown;
   #closed = false;
@@ -388,7 +403,7 @@ export class Log {
     this.#checkUsable();
     // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).
     const batches = this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication);
-    const result = await this.#exclusive(() => this.#appendLocked(records, batches, opts));
+    const result = this.#appendNow(records, batches, opts) ?? (await this.#exclusive(() => this.#appendLocked(records, batches, opts)));
     if (this.#config.durableAppend && !result.duplicate) {
       await this.#guard(() => this.#groupCommit.waitFor(result.lastOffset + 1));
     }
@@ -425,6 +440,61 @@ export class Log {
 
   async #appendLocked(records: Buffer, batches: AnalyzedBatch[], opts: AppendOptions): Promise<AppendResult> {
     this.#checkUsable();
+    const staged = this.#stage(records, batches, opts);
+    if (staged.analysis?.duplicate) return this.#duplicateResult(staged.analysis.duplicate);
+    const { lastOffset } = staged;
+    const segment = await this.#guard(() => this.#maybeRoll(records.length, staged.maxTimestamp, lastOffset, staged.firstOffset, staged.now));
+    await this.#guard(() => segment.append(records, lastOffset));
+    for (const done of this.#appended(staged)) {
+      if (done.txn.isAborted) await this.#guard(() => segment.txnIndex.append(abortedTxnOf(done.txn, done.lastStableOffset)));
+    }
+    for (const b of batches) {
+      const batchEpoch = records.readInt32BE(b.at + PARTITION_LEADER_EPOCH_OFFSET);
+      if (batchEpoch >= 0 && this.#epochCache.isUpdateNeeded(batchEpoch, readInt64(records, b.at))) {
+        const latest = this.#epochCache.latestEpoch();
+        if (latest === undefined || batchEpoch > latest) await this.#guard(() => this.#epochCache.assign(batchEpoch, readInt64(records, b.at)));
+      }
+    }
+    if (this.#logEndOffset - this.#recoveryPoint >= this.#config.flushMessages) await this.#guard(() => this.flush());
+    return this.#result(records, batches, staged);
+  }
+
+  /**
+   * #appendLocked done within this call, for the common append that has nothing to wait for: no other
+   * operation of this log is queued or running, no roll, no control batch (whose transaction would go to
+   * the txn index), no new leader epoch, no flush due, and a small write to an open file. Returns
+   * undefined when that does not hold; what was decided so far is then decided again on the slow path
+   * (offsets are assigned from the log end offset, which nothing has moved).
+   */
+  #appendNow(records: Buffer, batches: AnalyzedBatch[], opts: AppendOptions): AppendResult | undefined {
+    if (this.#exclusivePending > 0 || opts.origin === AppendOrigin.replication) return undefined;
+    const segment = this.#segments.active();
+    if (!segment.isActive) return undefined;
+    for (const b of batches) if (isControl(records.readInt16BE(b.at + ATTRIBUTES_OFFSET))) return undefined;
+    const staged = this.#stage(records, batches, opts);
+    if (staged.analysis?.duplicate) return this.#duplicateResult(staged.analysis.duplicate);
+    if (staged.lastOffset + 1 - this.#recoveryPoint >= this.#config.flushMessages) return undefined;
+    for (const b of batches) {
+      const batchEpoch = records.readInt32BE(b.at + PARTITION_LEADER_EPOCH_OFFSET);
+      if (batchEpoch >= 0 && this.#epochCache.isUpdateNeeded(batchEpoch, readInt64(records, b.at))) return undefined;
+    }
+    const roll = segment.shouldRollNow({
+      maxTimestampInMessages: staged.maxTimestamp,
+      maxOffsetInMessages: staged.lastOffset,
+      messagesSize: records.length,
+      now: staged.now,
+    });
+    if (roll !== false) return undefined;
+    if (!this.#guardNow(() => segment.appendNow(records, staged.lastOffset))) return undefined;
+    this.#appended(staged);
+    return this.#result(records, batches, staged);
+  }
+
+  /**
+   * Assigns offsets (on the leader path, by patching each batch's baseOffset in place, with the leader
+   * epoch and LogAppendTime) and checks the producers: everything an append decides before it writes.
+   */
+  #stage(records: Buffer, batches: AnalyzedBatch[], opts: AppendOptions): StagedAppend {
     const assign = (opts.origin ?? 'client') !== 'replication';
     const now = this.#clock.now();
     const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime' ? now : NO_TIMESTAMP;
@@ -458,49 +528,42 @@ export class Log {
       recordCount += records.readInt32BE(b.at + RECORDS_COUNT_OFFSET);
       next = lastOffset + 1;
     }
-    const lastOffset = next - 1;
-    const origin = opts.origin ?? AppendOrigin.client;
-    const analysis = this.#analyzeProducers(records, batches, origin, opts.verificationGuard);
-    if (analysis?.duplicate) {
-      const dup = analysis.duplicate;
-      return {
-        firstOffset: batchMetadataFirstOffset(dup),
-        lastOffset: dup.lastOffset,
-        maxTimestamp: dup.timestamp,
-        offsetOfMaxTimestamp: dup.lastOffset,
-        logAppendTime: NO_TIMESTAMP,
-        logStartOffset: this.#logStartOffset,
-        recordCount: 0,
-        duplicate: true,
-      };
-    }
-    const segment = await this.#guard(() => this.#maybeRoll(records.length, maxTimestamp, lastOffset, firstOffset, now));
-    await this.#guard(() => segment.append(records, lastOffset));
-    this.#logEndOffset = lastOffset + 1;
-    if (analysis) {
-      for (const done of this.#producerState.applyAppend(analysis, this.#logEndOffset)) {
-        if (done.txn.isAborted) await this.#guard(() => segment.txnIndex.append(abortedTxnOf(done.txn, done.lastStableOffset)));
-      }
-    } else {
-      this.#producerState.updateMapEndOffset(this.#logEndOffset);
-    }
-    for (const b of batches) {
-      const batchEpoch = records.readInt32BE(b.at + PARTITION_LEADER_EPOCH_OFFSET);
-      if (batchEpoch >= 0 && this.#epochCache.isUpdateNeeded(batchEpoch, readInt64(records, b.at))) {
-        const latest = this.#epochCache.latestEpoch();
-        if (latest === undefined || batchEpoch > latest) await this.#guard(() => this.#epochCache.assign(batchEpoch, readInt64(records, b.at)));
-      }
-    }
-    if (this.#logEndOffset - this.#recoveryPoint >= this.#config.flushMessages) await this.#guard(() => this.flush());
+    const analysis = this.#analyzeProducers(records, batches, opts.origin ?? AppendOrigin.client, opts.verificationGuard);
+    return { now, logAppendTime, firstOffset, lastOffset: next - 1, maxTimestamp, offsetOfMaxTimestamp, recordCount, analysis };
+  }
+
+  #duplicateResult(dup: NonNullable<ProducerAppendAnalysis['duplicate']>): AppendResult {
+    return {
+      firstOffset: batchMetadataFirstOffset(dup),
+      lastOffset: dup.lastOffset,
+      maxTimestamp: dup.timestamp,
+      offsetOfMaxTimestamp: dup.lastOffset,
+      logAppendTime: NO_TIMESTAMP,
+      logStartOffset: this.#logStartOffset,
+      recordCount: 0,
+      duplicate: true,
+    };
+  }
+
+  /** State after the staged batches were written: the log end offset and the producers. */
+  #appended(staged: StagedAppend): CompletedTxnWithLso[] {
+    this.#logEndOffset = staged.lastOffset + 1;
+    if (staged.analysis) return this.#producerState.applyAppend(staged.analysis, this.#logEndOffset);
+    this.#producerState.updateMapEndOffset(this.#logEndOffset);
+    return [];
+  }
+
+  #result(records: Buffer, batches: AnalyzedBatch[], staged: StagedAppend): AppendResult {
+    const { logAppendTime } = staged;
     const anyLogAppendTime = batches.some((b) => isLogAppendTime(records.readInt16BE(b.at + ATTRIBUTES_OFFSET)));
     return {
-      firstOffset,
-      lastOffset,
-      maxTimestamp: anyLogAppendTime && logAppendTime !== NO_TIMESTAMP ? logAppendTime : maxTimestamp,
-      offsetOfMaxTimestamp,
+      firstOffset: staged.firstOffset,
+      lastOffset: staged.lastOffset,
+      maxTimestamp: anyLogAppendTime && logAppendTime !== NO_TIMESTAMP ? logAppendTime : staged.maxTimestamp,
+      offsetOfMaxTimestamp: staged.offsetOfMaxTimestamp,
       logAppendTime,
       logStartOffset: this.#logStartOffset,
-      recordCount,
+      recordCount: staged.recordCount,
       duplicate: false,
     };
   }
@@ -946,9 +1009,28 @@ export class Log {
   // Plumbing
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.#exclusivePending++;
     const run = this.#chain.then(fn, fn);
-    this.#chain = run.catch(() => undefined);
+    this.#chain = run.then(this.#exclusiveDone, this.#exclusiveDone);
     return run;
+  }
+
+  readonly #exclusiveDone = (): void => {
+    this.#exclusivePending--;
+  };
+
+  /** #guard for an operation that completes within the call. */
+  #guardNow<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (isLogError(e) && e.kafkaError !== 'KAFKA_STORAGE_ERROR') throw e;
+      if (isIoFailure(e)) {
+        this.#fail(e);
+        throw new LogError('KAFKA_STORAGE_ERROR', `I/O error in ${this.dir}: ${(e as Error).message}`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   #checkUsable(): void {

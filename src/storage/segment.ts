@@ -18,7 +18,7 @@ import type { DecodedRecord } from '../protocol/records/record.js';
 import { batchProblem, scanBatches, type ScanStop } from './batch-scan.js';
 import type { Clock } from './clock.js';
 import type { SegmentTail, TailCache } from './tail-cache.js';
-import { fdatasync, type FileHandlePool, ftruncate, readFully, writeFully } from './file-handles.js';
+import { fdatasync, type FileHandlePool, ftruncate, readFully, SYNC_WRITE_MAX_BYTES, writeFully, writeFullyNow } from './file-handles.js';
 import { CorruptIndexError, type IndexLru } from './index-file.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
 import { LogError } from './log-errors.js';
@@ -260,6 +260,28 @@ export class LogSegment {
     await this.#readMaxTimestamp();
     const physical = this.#size;
     await this.#ctx.pool.use(this.logPath, (fd) => writeFully(fd, records, 0, records.length, physical));
+    this.#appended(records, physical);
+  }
+
+  /**
+   * append() done within this call when nothing in it has to wait: the segment is active with its state
+   * loaded, its file is open and the write is small enough to be made synchronously. Returns false, having
+   * done nothing, otherwise.
+   */
+  appendNow(records: Buffer, largestOffset: number): boolean {
+    if (!this.isActive || this.#maxTimestamp === undefined || records.length > SYNC_WRITE_MAX_BYTES) return false;
+    if (records.length === 0) return true;
+    if (!this.offsetIndex.canAppendOffset(largestOffset)) {
+      throw new LogError('INVALID_RECORD', `offset ${largestOffset} overflows segment ${this.logPath}`);
+    }
+    const physical = this.#size;
+    if (!this.#ctx.pool.useNow(this.logPath, (fd) => writeFullyNow(fd, records, 0, records.length, physical))) return false;
+    this.#appended(records, physical);
+    return true;
+  }
+
+  /** Size, cache and indexes after `records` were written at file position `physical`. */
+  #appended(records: Buffer, physical: number): void {
     this.#size = physical + records.length;
     this.#dirty = true;
     this.#tail?.add(physical, records);
@@ -339,6 +361,23 @@ export class LogSegment {
       return true;
     }
     await this.#loadIndexes();
+    return this.offsetIndex.isFull() || this.timeIndex.isFull() || !this.offsetIndex.canAppendOffset(p.maxOffsetInMessages);
+  }
+
+  /**
+   * shouldRoll() answered within this call: undefined when the answer needs the disk (indexes not
+   * loaded, or the first batch's timestamp not read yet).
+   */
+  shouldRollNow(p: RollParams): boolean | undefined {
+    const cfg = this.#ctx.config;
+    if (this.#size > cfg.segmentBytes - p.messagesSize) return true;
+    if (!this.isActive) return undefined;
+    if (this.#size > 0) {
+      const ts = this.#rollingBasedTimestamp;
+      if (ts === undefined) return undefined;
+      const waited = ts >= 0 ? p.maxTimestampInMessages - ts : p.now - this.#created;
+      if (waited > cfg.segmentMs - this.rollJitterMs) return true;
+    }
     return this.offsetIndex.isFull() || this.timeIndex.isFull() || !this.offsetIndex.canAppendOffset(p.maxOffsetInMessages);
   }
 
