@@ -37,6 +37,25 @@ describe('Log', () => {
     await log.close();
   });
 
+  it('an append issued while another operation is queued waits its turn; the ones after it keep their order', async () => {
+    const log = await openLog(fresh());
+    await log.append(batch(2, 50, { seed: 1 }));
+    // Issued without waiting: the roll is queued, so the appends behind it must not complete first (in the old
+    // segment), and the second append, whose path would be free again later, must not overtake the first.
+    const rolled = log.roll();
+    const first = log.append(batch(3, 50, { seed: 2 }));
+    const second = log.append(batch(1, 50, { seed: 3 }));
+    await rolled;
+    const [a, b] = await Promise.all([first, second]);
+    assert.deepEqual([a.firstOffset, a.lastOffset, b.firstOffset, b.lastOffset], [2, 4, 5, 5]);
+    assert.deepEqual(log.segments.map((seg) => seg.baseOffset), [0, 2]);
+    // With the log idle, an append completes without the queue and lands in order after those.
+    const third = await log.append(batch(2, 50, { seed: 4 }));
+    assert.deepEqual([third.firstOffset, third.lastOffset], [6, 7]);
+    assert.deepEqual(summarize(Buffer.concat(await readAll(log))).map((x) => x.baseOffset), [0, 2, 5, 6]);
+    await log.close();
+  });
+
   it('honours maxBytes, minOneMessage and the upper bound, returning whole batches only', async () => {
     const log = await openLog(fresh());
     for (let i = 0; i < 5; i++) await log.append(batch(2, 400, { seed: i }));
