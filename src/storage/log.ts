@@ -469,7 +469,7 @@ export class Log {
   #appendNow(records: Buffer, batches: AnalyzedBatch[], opts: AppendOptions): AppendResult | undefined {
     if (this.#exclusivePending > 0 || opts.origin === AppendOrigin.replication) return undefined;
     const segment = this.#segments.active();
-    if (!segment.isActive) return undefined;
+    if (!segment.canAppendNow(records.length)) return undefined;
     for (const b of batches) if (isControl(records.readInt16BE(b.at + ATTRIBUTES_OFFSET))) return undefined;
     const staged = this.#stage(records, batches, opts);
     if (staged.analysis?.duplicate) return this.#duplicateResult(staged.analysis.duplicate);

@@ -263,13 +263,18 @@ export class LogSegment {
     this.#appended(records, physical);
   }
 
+  /** Whether appendNow would take `bytes` (short of its file having been closed meanwhile). */
+  canAppendNow(bytes: number): boolean {
+    return this.isActive && this.#maxTimestamp !== undefined && bytes <= SYNC_WRITE_MAX_BYTES;
+  }
+
   /**
    * append() done within this call when nothing in it has to wait: the segment is active with its state
    * loaded, its file is open and the write is small enough to be made synchronously. Returns false, having
    * done nothing, otherwise.
    */
   appendNow(records: Buffer, largestOffset: number): boolean {
-    if (!this.isActive || this.#maxTimestamp === undefined || records.length > SYNC_WRITE_MAX_BYTES) return false;
+    if (!this.canAppendNow(records.length)) return false;
     if (records.length === 0) return true;
     if (!this.offsetIndex.canAppendOffset(largestOffset)) {
       throw new LogError('INVALID_RECORD', `offset ${largestOffset} overflows segment ${this.logPath}`);
