@@ -360,13 +360,11 @@ export class LogSegment {
   // Roll decisions (Kafka's LogSegment.shouldRoll)
 
   async shouldRoll(p: RollParams): Promise<boolean> {
-    const cfg = this.#ctx.config;
-    if (this.#size > cfg.segmentBytes - p.messagesSize) return true;
-    if (this.#size > 0 && (await this.timeWaitedForRoll(p.now, p.maxTimestampInMessages)) > cfg.segmentMs - this.rollJitterMs) {
-      return true;
-    }
+    const now = this.shouldRollNow(p);
+    if (now !== undefined) return now;
+    const firstTimestamp = this.#size > 0 ? await this.firstBatchTimestamp() : NO_TIMESTAMP;
     await this.#loadIndexes();
-    return this.offsetIndex.isFull() || this.timeIndex.isFull() || !this.offsetIndex.canAppendOffset(p.maxOffsetInMessages);
+    return this.#rollRule(p, firstTimestamp);
   }
 
   /**
@@ -374,22 +372,24 @@ export class LogSegment {
    * loaded, or the first batch's timestamp not read yet).
    */
   shouldRollNow(p: RollParams): boolean | undefined {
+    if (this.#size > this.#ctx.config.segmentBytes - p.messagesSize) return true;
+    if (!this.isActive) return undefined;
+    const firstTimestamp = this.#size > 0 ? this.#rollingBasedTimestamp : NO_TIMESTAMP;
+    return firstTimestamp === undefined ? undefined : this.#rollRule(p, firstTimestamp);
+  }
+
+  /**
+   * Kafka's roll rule: full, old (measured from the first batch's max timestamp when it has one, else from
+   * creation time), or indexes full or unable to take the offsets. The indexes must be loaded.
+   */
+  #rollRule(p: RollParams, firstTimestamp: number): boolean {
     const cfg = this.#ctx.config;
     if (this.#size > cfg.segmentBytes - p.messagesSize) return true;
-    if (!this.isActive) return undefined;
     if (this.#size > 0) {
-      const ts = this.#rollingBasedTimestamp;
-      if (ts === undefined) return undefined;
-      const waited = ts >= 0 ? p.maxTimestampInMessages - ts : p.now - this.#created;
+      const waited = firstTimestamp >= 0 ? p.maxTimestampInMessages - firstTimestamp : p.now - this.#created;
       if (waited > cfg.segmentMs - this.rollJitterMs) return true;
     }
     return this.offsetIndex.isFull() || this.timeIndex.isFull() || !this.offsetIndex.canAppendOffset(p.maxOffsetInMessages);
-  }
-
-  /** Measured from the first batch's max timestamp when it has one, else from creation time. */
-  async timeWaitedForRoll(now: number, messageTimestamp: number): Promise<number> {
-    const ts = await this.firstBatchTimestamp();
-    return ts >= 0 ? messageTimestamp - ts : now - this.#created;
   }
 
   async firstBatchTimestamp(): Promise<number> {
