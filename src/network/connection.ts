@@ -122,7 +122,7 @@ export class Connection {
     this.#log = log;
     this.#reader = new FrameReader({
       maxFrameBytes: limits.maxFrameBytes,
-      allocate: processor.allocateFrame === undefined ? (size) => Buffer.allocUnsafe(size) : (size, apiKey) => processor.allocateFrame!(size, apiKey),
+      ...(processor.allocateFrame === undefined ? {} : { allocate: (size: number, apiKey: number) => processor.allocateFrame!(size, apiKey) }),
       budget: sharedFrameBudget,
       discard: (frame) => processor.frameDone?.(frame),
     });

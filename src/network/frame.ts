@@ -77,9 +77,7 @@ interface Incoming {
   readonly size: number;
   readonly apiKey: number;
   filled: number;
-  /** Reads go straight into `frame`. */
-  readonly direct: boolean;
-  /** Budget held until the frame completes. */
+  /** Budget held until the frame completes: only a frame read directly (straight into `frame`) holds some. */
   readonly charged: number;
 }
 
@@ -121,7 +119,7 @@ export class FrameReader {
   /** Where the next socket read should land. */
   readBuffer(): Buffer {
     const inc = this.#incoming;
-    if (inc !== undefined && inc.direct) {
+    if (inc !== undefined && inc.charged > 0) {
       this.#handedDirect = true;
       return inc.frame!.subarray(inc.filled);
     }
@@ -217,12 +215,12 @@ export class FrameReader {
   #start(size: number, apiKey: number): Incoming {
     if (size > DIRECT_ABOVE_BYTES) {
       if (this.#budget.tryReserve(size)) {
-        return { frame: this.#allocate(size, apiKey), parts: undefined, size, apiKey, filled: 0, direct: true, charged: size };
+        return { frame: this.#allocate(size, apiKey), parts: undefined, size, apiKey, filled: 0, charged: size };
       }
-      return { frame: undefined, parts: [], size, apiKey, filled: 0, direct: false, charged: 0 };
+      return { frame: undefined, parts: [], size, apiKey, filled: 0, charged: 0 };
     }
     // A small frame's memory is bounded by DIRECT_ABOVE_BYTES, so it is taken at once.
-    return { frame: this.#allocate(size, apiKey), parts: undefined, size, apiKey, filled: 0, direct: false, charged: 0 };
+    return { frame: this.#allocate(size, apiKey), parts: undefined, size, apiKey, filled: 0, charged: 0 };
   }
 
   /** Copies what `chunk` holds of the incoming frame; returns the position after it. */

@@ -35,7 +35,7 @@ export function readIntoOwnBuffers(accepted: Socket, reads: OwnBufferReads): Soc
     handle,
     readable: true,
     writable: true,
-    onread: { buffer: reads.buffer, callback: (bytes: number) => reads.onRead(bytes) },
+    onread: { buffer: reads.buffer, callback: reads.onRead },
   } as ConstructorParameters<typeof Socket>[0]);
   // The readable side carries no data, but only a flowing stream reports the peer's end ('end', then
   // 'close' since half-open sockets are not allowed).
