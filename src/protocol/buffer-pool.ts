@@ -57,9 +57,14 @@ export class BufferPool {
     return { allocations: this.#allocations, reuses: this.#reuses, freeBytes: this.#freeBytes };
   }
 
-  /** An uninitialised buffer of `size` bytes holding one reference (pooled only within the size limits). */
-  allocate(size: number): Buffer {
-    if (size < this.#minBytes || size > this.#maxBytes) return Buffer.allocUnsafeSlow(size);
+  /**
+   * An uninitialised buffer of `size` bytes holding one reference (pooled only within the size limits).
+   * A caller whose buffers live long may pool smaller ones with `minBytes`: a buffer that outlives a few
+   * young-generation collections dies in the old generation, and the external memory it frees there
+   * counts towards V8's next full collection, however small each buffer is.
+   */
+  allocate(size: number, minBytes = this.#minBytes): Buffer {
+    if (size < minBytes || size > this.#maxBytes) return Buffer.allocUnsafeSlow(size);
     const sizeClass = Math.ceil(Math.log2(size));
     const free = this.#free.get(sizeClass);
     let backing = free?.pop();

@@ -4,9 +4,10 @@
 // dropped first. Appended bytes are never modified afterwards, so a slice handed to a fetch response stays
 // valid while the response is written, even after its chunk left the cache.
 //
-// Pooled buffers (see protocol/buffer-pool.ts): a chunk that is a view of one holds a reference until it
-// leaves the cache, and every slice handed out of the cache is a reference of its own, which the reader
-// releases (the network layer does once the response bytes are written).
+// Pooled buffers (see protocol/buffer-pool.ts): packed blocks are taken from the pool, and a chunk that is
+// a view of a pooled request buffer holds a reference to it. A chunk's reference goes when it leaves the
+// cache; every slice handed out of the cache is a reference of its own, which the reader releases (the
+// network layer does once the response bytes are written), so memory is reused only once nobody reads it.
 import { sharedBufferPool } from '../protocol/buffer-pool.js';
 
 interface Chunk {
@@ -111,7 +112,8 @@ export class SegmentTail {
         return;
       }
       if (block !== undefined) this.#nextBlockBytes = Math.min(MAX_BLOCK_BYTES, block.length * 2);
-      const fresh = Buffer.allocUnsafeSlow(Math.max(Math.min(this.#nextBlockBytes, blockCap), records.length));
+      // Pooled: a block lives until the budget pushes it out, long enough to die in the old generation.
+      const fresh = sharedBufferPool.allocate(Math.max(Math.min(this.#nextBlockBytes, blockCap), records.length), MIN_BLOCK_BYTES);
       records.copy(fresh, 0);
       this.#admit({ position, bytes: fresh.subarray(0, records.length), block: fresh, cost: fresh.length, owner: this, live: true });
       return;

@@ -156,3 +156,20 @@ test('a pooled request buffer stays out of the pool while the cache or a reader 
   sharedBufferPool.release(slice);
   assert.equal(sharedBufferPool.isPooled(frame), false, 'back in the pool once nobody holds it');
 });
+
+test('packed blocks come from the pool: an evicted block is reused only once every reader released its views', () => {
+  const cache = new TailCache(64 * 1024);
+  const seg = cache.forSegment();
+  for (let i = 0; i < 30; i++) seg.add(i * 100, Buffer.alloc(100, i + 1));
+  const view = seg.read(0, 100)!;
+  assert.equal(sharedBufferPool.isPooled(view), true, 'the first block is pooled memory');
+  // Blocks of 4, 8, 16, 16… KiB: enough appends to push the first block out of the budget.
+  for (let i = 30; i < 1000; i++) seg.add(i * 100, Buffer.alloc(100, 0xab));
+  assert.equal(seg.read(0, 100), undefined, 'the first block was evicted');
+  assert.equal(sharedBufferPool.isPooled(view), true, 'the reader still holds it: not back in the pool');
+  assert.deepEqual(view, Buffer.alloc(100, 1));
+  sharedBufferPool.release(view);
+  assert.equal(sharedBufferPool.isPooled(view), false, 'back in the pool once released');
+  seg.clear();
+  assert.equal(cache.usedBytes, 0);
+});
