@@ -6,6 +6,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import type { AppendOrigin, AppendResult, Log } from '../storage/log.js';
 import type { VerificationGuard } from '../storage/producer-state.js';
+import { AppendHistory } from './append-history.js';
 import { ReplicaError } from './errors.js';
 import type { PartitionConfig } from './partition-config.js';
 
@@ -58,9 +59,7 @@ export class Partition {
   readonly #followerLeo = new Map<number, number>();
   /** Followers' log start offsets, as their fetches report them (DeleteRecords waits for these). */
   readonly #followerLogStart = new Map<number, number>();
-  // End offsets and cumulative appended bytes of recent appends (parallel arrays, ascending).
-  #histEnd: number[];
-  #histBytes: number[];
+  readonly #history: AppendHistory;
   #appendedBytes = 0;
 
   constructor(opts: PartitionOptions) {
@@ -73,8 +72,7 @@ export class Partition {
     this.#config = opts.config;
     this.#replicas = [opts.localBrokerId];
     this.#isr = new Set([opts.localBrokerId]);
-    this.#histEnd = [opts.log.logEndOffset];
-    this.#histBytes = [0];
+    this.#history = new AppendHistory(APPEND_HISTORY, opts.log.logEndOffset, 0);
   }
 
   get log(): Log {
@@ -209,25 +207,7 @@ export class Partition {
 
   #recordAppend(endOffset: number, bytes: number): void {
     this.#appendedBytes += bytes;
-    this.#histEnd.push(endOffset);
-    this.#histBytes.push(this.#appendedBytes);
-    if (this.#histEnd.length > APPEND_HISTORY * 2) {
-      this.#histEnd = this.#histEnd.slice(-APPEND_HISTORY);
-      this.#histBytes = this.#histBytes.slice(-APPEND_HISTORY);
-    }
-  }
-
-  /** Cumulative appended bytes up to `offset`, or undefined when `offset` predates the history. */
-  #bytesAt(offset: number): number | undefined {
-    let lo = 0;
-    let hi = this.#histEnd.length - 1;
-    if (hi < 0 || this.#histEnd[0]! > offset) return undefined;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.#histEnd[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.#histBytes[lo]!;
+    this.#history.record(endOffset, this.#appendedBytes);
   }
 
   /**
@@ -236,8 +216,8 @@ export class Partition {
    */
   bytesBetween(from: number, to: number): number {
     if (to <= from) return 0;
-    const a = this.#bytesAt(from);
-    const b = this.#bytesAt(to);
+    const a = this.#history.bytesAt(from);
+    const b = this.#history.bytesAt(to);
     if (a === undefined || b === undefined) return Number.POSITIVE_INFINITY;
     return b - a;
   }
@@ -304,8 +284,7 @@ export class Partition {
 
   /** Forget the append history (the log was truncated or replaced). */
   resetAppendHistory(): void {
-    this.#histEnd = [this.#log.logEndOffset];
-    this.#histBytes = [this.#appendedBytes];
+    this.#history.reset(this.#log.logEndOffset, this.#appendedBytes);
   }
 }
 
