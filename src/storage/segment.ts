@@ -23,6 +23,7 @@ import { CorruptIndexError, type IndexLru } from './index-file.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
 import { LogError } from './log-errors.js';
 import { OffsetIndex } from './offset-index.js';
+import { PositionHints } from './position-hints.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex } from './txn-index.js';
 import { sharedBufferPool } from '../protocol/buffer-pool.js';
@@ -116,7 +117,7 @@ export class LogSegment {
   #offsetOfMaxTimestamp = -1;
   #bytesSinceLastIndexEntry = 0;
   /** Offset → file position of the batch starting there: where the last reads ended. */
-  readonly #positionHints = new Map<number, number>();
+  readonly #positionHints = new PositionHints();
   /** Bytes written since the last fsync of the log file. */
   #dirty = false;
   /** Renamed for deletion or deleted: background work skips it. */
@@ -477,14 +478,10 @@ export class LogSegment {
       nextOffset = readInt64(buf, end) + buf.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET) + 1;
       end += size;
     }
-    if (end > 0) this.#hint(nextOffset, loc.position + end);
+    if (end > 0) this.#positionHints.set(nextOffset, loc.position + end);
     return { records: buf.subarray(0, end), position: loc.position, firstBatchOffset: loc.baseOffset };
   }
 
-  #hint(offset: number, position: number): void {
-    if (this.#positionHints.size >= 32) this.#positionHints.delete(this.#positionHints.keys().next().value!);
-    this.#positionHints.set(offset, position);
-  }
 
   /**
    * The next offset after the last batch (Kafka's readNextOffset: a scan from the last index entry).
