@@ -136,6 +136,8 @@ interface Entry {
   refs: number;
   /** Removed from the pool (renamed/deleted/evicted while busy): close at the last release. */
   detached: boolean;
+  /** Used since eviction last passed it: it gets a second chance (see #evictIdle). */
+  recent: boolean;
 }
 
 const OPEN_FLAGS = fs.constants.O_RDWR;
@@ -143,7 +145,7 @@ const CREATE_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
 
 export class FileHandlePool {
   #maxOpen: number;
-  /** Map order is LRU order: a use moves the entry to the end. */
+  /** In Map order, eviction passes the least recently used entries first (approximately: see #evictIdle). */
   readonly #entries = new Map<string, Entry>();
   readonly #opening = new Map<string, Promise<Entry>>();
   #opened = 0;
@@ -195,10 +197,9 @@ export class FileHandlePool {
     }
   }
 
-  /** Marks `entry` most recently used and takes a reference. */
+  /** Marks `entry` recently used and takes a reference. */
   #touch(entry: Entry): Entry {
-    this.#entries.delete(entry.path);
-    this.#entries.set(entry.path, entry);
+    entry.recent = true;
     entry.refs++;
     return entry;
   }
@@ -255,7 +256,7 @@ export class FileHandlePool {
       throw e;
     }
     this.openCalls++;
-    const entry: Entry = { path, fd, refs: 0, detached: false };
+    const entry: Entry = { path, fd, refs: 0, detached: false, recent: false };
     this.#entries.set(path, entry);
     return entry;
   }
@@ -266,11 +267,24 @@ export class FileHandlePool {
     else if (this.#opened > this.#maxOpen) this.#evictIdle(0);
   }
 
+  /**
+   * Closes idle descriptors, oldest first, until `room` more fit. The order is the CLOCK approximation of
+   * LRU: an entry used since it was last passed moves to the back instead of closing. Moving every entry
+   * on every use would rehash the long-lived Map per file operation, and each new table is garbage in the
+   * old generation, which is what drives V8's full collections.
+   */
   #evictIdle(room: number): void {
     if (this.#opened + room <= this.#maxOpen) return;
+    // An entry moved to the back is visited again, now without its second chance, so this ends.
     for (const [path, entry] of this.#entries) {
       if (this.#opened + room <= this.#maxOpen) break;
       if (entry.refs > 0) continue;
+      if (entry.recent) {
+        entry.recent = false;
+        this.#entries.delete(path);
+        this.#entries.set(path, entry);
+        continue;
+      }
       this.#entries.delete(path);
       entry.detached = true;
       this.#close(entry);
