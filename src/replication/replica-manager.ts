@@ -189,7 +189,9 @@ export class ReplicaManager {
    * Per partition, the turn of the append called last. Validation (decompression) of pipelined requests
    * finishes in any order; appends still happen in call order, as Kafka appends one connection's requests.
    */
-  readonly #appendTurns = new Map<string, Promise<void>>();
+  // An entry stays once its partition was appended to (undefined when no append is under way): adding and
+  // deleting keys of a long-lived Map per append rehashes its table into the old generation each time.
+  readonly #appendTurns = new Map<string, Promise<void> | undefined>();
   readonly fetchPurgatory = new Purgatory<DelayedFetch>('Fetch');
   readonly producePurgatory = new Purgatory<DelayedProduce>('Produce');
   readonly deleteRecordsPurgatory = new Purgatory<DelayedCondition>('DeleteRecords');
@@ -297,6 +299,7 @@ export class ReplicaManager {
   async stopPartition(tp: TopicPartition, opts: { delete: boolean }): Promise<void> {
     const key = partitionKey(tp.topic, tp.partition);
     const p = this.#partitions.get(key);
+    if (this.#appendTurns.has(key) && this.#appendTurns.get(key) === undefined) this.#appendTurns.delete(key);
     if (p !== undefined) {
       this.#partitions.delete(key);
       p.makeFollower(-1, p.leaderEpoch);
@@ -396,7 +399,7 @@ export class ReplicaManager {
         // A refused request hands its turn on only once the one before it is done, so the chain holds.
         if (previous !== undefined) await previous;
         release();
-        if (this.#appendTurns.get(key) === turn) this.#appendTurns.delete(key);
+        if (this.#appendTurns.get(key) === turn) this.#appendTurns.set(key, undefined);
       }
       if (!r.duplicate) this.fetchPurgatory.checkAndComplete(p.key);
       return {
