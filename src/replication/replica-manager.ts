@@ -11,7 +11,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { NO_TIMESTAMP } from '../protocol/records/batch-header.js';
 import { parseTopicPartitionKey } from '../storage/checkpoint-file.js';
 import { type Clock, systemClock } from '../storage/clock.js';
-import { AppendOrigin, ListOffsetsTimestamp, type Log } from '../storage/log.js';
+import { AppendOrigin, ListOffsetsTimestamp, type Log, type LogReadResult } from '../storage/log.js';
 import { hasDeletePolicy } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { isCanonicalUuid, PartitionMetadataFile, ZERO_UUID } from '../storage/partition-metadata.js';
@@ -460,27 +460,72 @@ export class ReplicaManager {
         statuses,
         lookup: (t, i) => this.getPartition(t, i),
         complete: () => {
-          this.#readFromLog(params, infos).then(resolve, () => resolve(first));
+          let again: FetchPartitionResult[] | Promise<FetchPartitionResult[]>;
+          try {
+            again = this.#readFromLog(params, infos);
+          } catch {
+            again = first;
+          }
+          if (again instanceof Promise) again.then(resolve, () => resolve(first));
+          else resolve(again);
         },
       });
       this.fetchPurgatory.tryCompleteElseWatch(op, infos.map((i) => partitionKey(i.topic, i.partition)));
     });
   }
 
-  /** Kafka's readFromLog: partitions in order, sharing maxBytes; the first batch found may exceed it. */
-  async #readFromLog(params: FetchParams, infos: readonly FetchPartitionRequest[]): Promise<FetchPartitionResult[]> {
-    const isolation = fetchIsolation(params);
-    let limit = Math.max(0, Math.min(params.maxBytes, this.#fetchMaxBytes));
-    let minOneMessage = !(params.hardMaxBytesLimit ?? false);
+  /**
+   * Kafka's readFromLog: partitions in order, sharing maxBytes; the first batch found may exceed it. A
+   * consumer's read of a partition is made within this call when the log can answer from memory (nothing
+   * new, or new bytes still in the tail cache), so a fetch of many idle partitions costs no promise each;
+   * from the first partition that needs the file on, the rest are read asynchronously.
+   */
+  #readFromLog(params: FetchParams, infos: readonly FetchPartitionRequest[]): FetchPartitionResult[] | Promise<FetchPartitionResult[]> {
+    const state: ReadState = {
+      isolation: fetchIsolation(params),
+      limit: Math.max(0, Math.min(params.maxBytes, this.#fetchMaxBytes)),
+      minOneMessage: !(params.hardMaxBytesLimit ?? false),
+    };
     const out: FetchPartitionResult[] = [];
-    for (const info of infos) {
-      const r = await this.#readPartition(params, info, isolation, Math.min(info.partitionMaxBytes, limit), minOneMessage);
-      const size = r.records?.length ?? 0;
-      if (size > 0) minOneMessage = false;
-      limit = Math.max(0, limit - size);
-      out.push(r);
+    // A follower's read updates its fetch state first, which must happen once: followers read asynchronously.
+    if (params.replicaId < 0) {
+      for (const info of infos) {
+        const r = this.#readPartitionNow(info, state);
+        if (r === undefined) break;
+        out.push(countRead(state, r));
+      }
+      if (out.length === infos.length) return out;
+    }
+    return this.#readRestFromLog(params, infos, state, out);
+  }
+
+  async #readRestFromLog(params: FetchParams, infos: readonly FetchPartitionRequest[], state: ReadState,
+    out: FetchPartitionResult[]): Promise<FetchPartitionResult[]> {
+    for (let i = out.length; i < infos.length; i++) {
+      const info = infos[i]!;
+      out.push(countRead(state, await this.#readPartition(params, info, state.isolation, Math.min(info.partitionMaxBytes, state.limit), state.minOneMessage)));
     }
     return out;
+  }
+
+  /** A consumer's #readPartition within this call, or undefined (nothing done) when it would have to wait. */
+  #readPartitionNow(info: FetchPartitionRequest, state: ReadState): FetchPartitionResult | undefined {
+    // A fetcher that names its last epoch gets the divergence check: that is #readPartition's.
+    if ((info.lastFetchedEpoch ?? -1) >= 0) return undefined;
+    let p: Partition | undefined;
+    try {
+      p = this.#partitionOrThrow(info.topic, info.partition);
+      p.checkLeader(info.currentLeaderEpoch);
+      const readCommitted = state.isolation === FetchIsolation.TXN_COMMITTED;
+      const read = p.log.readNow(info.fetchOffset, Math.min(info.partitionMaxBytes, state.limit), {
+        upperBound: p.lastFetchableOffset(state.isolation),
+        minOneMessage: state.minOneMessage,
+        includeAbortedTransactions: readCommitted,
+      });
+      return read === undefined ? undefined : partitionReadResult(info, read, readCommitted);
+    } catch (e) {
+      return readError(info, p, e);
+    }
   }
 
   async #readPartition(params: FetchParams, info: FetchPartitionRequest, isolation: FetchIsolation, maxBytes: number,
@@ -512,45 +557,18 @@ export class ReplicaManager {
         if (hwMoved) this.#wake(p.key);
         else if (this.deleteRecordsPurgatory.delayed > 0 && p.lowWatermark() > lowBefore) this.deleteRecordsPurgatory.checkAndComplete(p.key);
       }
-      const upperBound = p.lastFetchableOffset(isolation);
       const readCommitted = isolation === FetchIsolation.TXN_COMMITTED;
       const read = await log.read(info.fetchOffset, maxBytes, {
-        upperBound,
+        upperBound: p.lastFetchableOffset(isolation),
         minOneMessage,
         includeAbortedTransactions: readCommitted,
       });
-      const records = read.records.length === 0 ? null : read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records);
-      return {
-        topic: info.topic,
-        partition: info.partition,
-        errorCode: ErrorCode.NONE,
-        highWatermark: read.highWatermark,
-        lastStableOffset: read.lastStableOffset,
-        logStartOffset: read.logStartOffset,
-        records,
-        abortedTransactions: readCommitted
-          ? (read.abortedTransactions ?? []).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
-          : null,
-        leaderId: -1,
-        leaderEpoch: -1,
-      };
+      return partitionReadResult(info, read, readCommitted);
     } catch (e) {
-      const code = errorCodeOf(e);
-      const leaderKnown = p !== undefined && (code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.FENCED_LEADER_EPOCH);
-      return {
-        topic: info.topic,
-        partition: info.partition,
-        errorCode: code,
-        highWatermark: -1,
-        lastStableOffset: -1,
-        logStartOffset: -1,
-        records: null,
-        abortedTransactions: null,
-        leaderId: leaderKnown ? p!.leaderId : -1,
-        leaderEpoch: leaderKnown ? p!.leaderEpoch : -1,
-      };
+      return readError(info, p, e);
     }
   }
+
 
   // ------------------------------------------------------------------------------------------------
   // ListOffsets
@@ -777,4 +795,56 @@ function appendError(tp: TopicPartition, errorCode: number, message: string | nu
 export function fetchIsolation(params: Pick<FetchParams, 'replicaId' | 'isolationLevel'>): FetchIsolation {
   if (params.replicaId >= 0) return FetchIsolation.LOG_END;
   return params.isolationLevel === IsolationLevel.READ_COMMITTED ? FetchIsolation.TXN_COMMITTED : FetchIsolation.HIGH_WATERMARK;
+}
+
+/** What the partitions of one fetch share as they are read in order. */
+interface ReadState {
+  readonly isolation: FetchIsolation;
+  /** Bytes the response may still take. */
+  limit: number;
+  /** Whether the next partition with data returns its first batch even past the limit. */
+  minOneMessage: boolean;
+}
+
+/** Charges a partition's answer to the fetch's byte limit. */
+function countRead(state: ReadState, r: FetchPartitionResult): FetchPartitionResult {
+  const size = r.records?.length ?? 0;
+  if (size > 0) state.minOneMessage = false;
+  state.limit = Math.max(0, state.limit - size);
+  return r;
+}
+
+function partitionReadResult(info: FetchPartitionRequest, read: LogReadResult, readCommitted: boolean): FetchPartitionResult {
+  const records = read.records.length === 0 ? null : read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records);
+  return {
+    topic: info.topic,
+    partition: info.partition,
+    errorCode: ErrorCode.NONE,
+    highWatermark: read.highWatermark,
+    lastStableOffset: read.lastStableOffset,
+    logStartOffset: read.logStartOffset,
+    records,
+    abortedTransactions: readCommitted
+      ? (read.abortedTransactions ?? []).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
+      : null,
+    leaderId: -1,
+    leaderEpoch: -1,
+  };
+}
+
+function readError(info: FetchPartitionRequest, p: Partition | undefined, e: unknown): FetchPartitionResult {
+  const code = errorCodeOf(e);
+  const leaderKnown = p !== undefined && (code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.FENCED_LEADER_EPOCH);
+  return {
+    topic: info.topic,
+    partition: info.partition,
+    errorCode: code,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    records: null,
+    abortedTransactions: null,
+    leaderId: leaderKnown ? p!.leaderId : -1,
+    leaderEpoch: leaderKnown ? p!.leaderEpoch : -1,
+  };
 }

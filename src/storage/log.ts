@@ -26,6 +26,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   RECORDS_COUNT_OFFSET,
 } from '../protocol/records/batch-header.js';
+import { sharedBufferPool } from '../protocol/buffer-pool.js';
 import { StrataError } from '../protocol/strata-error.js';
 import { batchProblem, scanBatches } from './batch-scan.js';
 import { commitCleanedSegment, completeSwap } from './cleaner/segment-swap.js';
@@ -66,6 +67,7 @@ import {
   LogSegment,
   type RecoveredBatch,
   type SegmentContext,
+  type SegmentRead,
   segmentFilePath,
   TIME_INDEX_FILE_SUFFIX,
 } from './segment.js';
@@ -155,6 +157,19 @@ export interface LogReadResult {
   /** Base offset of the first batch returned, or -1 when none. */
   readonly firstEntryOffset: number;
   readonly abortedTransactions?: AbortedTxn[];
+}
+
+/** The log's state as every read reports it. */
+type LogReadState = Pick<LogReadResult, 'highWatermark' | 'logStartOffset' | 'lastStableOffset' | 'logEndOffset'>;
+
+function readResult(r: SegmentRead, base: LogReadState, aborted: AbortedTxn[] | undefined): LogReadResult {
+  return {
+    records: r.records.length > 0 ? [r.records] : [],
+    sizeInBytes: r.records.length,
+    ...base,
+    firstEntryOffset: r.records.length > 0 ? r.firstBatchOffset : -1,
+    ...(aborted ? { abortedTransactions: aborted } : {}),
+  };
 }
 
 export const ListOffsetsTimestamp = {
@@ -675,6 +690,45 @@ export class Log {
   }
 
   async #read(startOffset: number, maxBytes: number, opts: ReadOptions): Promise<LogReadResult> {
+    const { upper, base } = this.#readBounds(startOffset, opts);
+    let seg = this.#segments.floor(startOffset);
+    while (seg && startOffset < upper) {
+      const r = await this.#guard(() => seg!.read(startOffset, maxBytes, seg!.size, opts.minOneMessage ?? false, upper, opts.buffer), true);
+      if (r) {
+        const aborted = opts.includeAbortedTransactions && r.records.length > 0
+          ? await this.collectAbortedTransactions(startOffset, r.firstBatchOffset + 1 + this.#lastOffsetIn(r.records))
+          : undefined;
+        return readResult(r, base, aborted);
+      }
+      seg = this.#segments.next(seg);
+    }
+    return { records: [], sizeInBytes: 0, ...base, firstEntryOffset: -1 };
+  }
+
+  /**
+   * read() within this call when nothing has to wait: there is nothing to read (a consumer at the end of
+   * the log), or a reader goes on from where its last read ended into bytes the tail cache still holds.
+   * Undefined, having read nothing, when the file (or a transaction index) would have to be read.
+   */
+  readNow(startOffset: number, maxBytes: number, opts: ReadOptions = {}): LogReadResult | undefined {
+    this.#checkUsable();
+    const { upper, base } = this.#readBounds(startOffset, opts);
+    if (startOffset >= upper) return { records: [], sizeInBytes: 0, ...base, firstEntryOffset: -1 };
+    const r = this.#segments.floor(startOffset)?.readNow(startOffset, maxBytes, Number.MAX_SAFE_INTEGER, opts.minOneMessage ?? false, upper);
+    if (r === undefined) return undefined;
+    let aborted: AbortedTxn[] | undefined;
+    if (opts.includeAbortedTransactions && r.records.length > 0) {
+      aborted = this.#collectAbortedTransactionsNow(startOffset, r.firstBatchOffset + 1 + this.#lastOffsetIn(r.records));
+      if (aborted === undefined) {
+        sharedBufferPool.release(r.records);
+        return undefined;
+      }
+    }
+    return readResult(r, base, aborted);
+  }
+
+  /** The offsets a read may cover, and the log state every read result carries. Throws when out of range. */
+  #readBounds(startOffset: number, opts: ReadOptions): { upper: number; base: LogReadState } {
     const logEndOffset = this.#logEndOffset;
     const logStartOffset = this.#logStartOffset;
     if (startOffset < logStartOffset || startOffset > logEndOffset) {
@@ -682,31 +736,10 @@ export class Log {
         `offset ${startOffset} is out of range [${logStartOffset}, ${logEndOffset}] for ${this.dir}`);
     }
     const upper = Math.min(opts.upperBound ?? logEndOffset, logEndOffset);
-    const base = {
-      highWatermark: this.#highWatermark,
-      logStartOffset,
-      lastStableOffset: this.lastStableOffset,
-      logEndOffset,
+    return {
+      upper,
+      base: { highWatermark: this.#highWatermark, logStartOffset, lastStableOffset: this.lastStableOffset, logEndOffset },
     };
-    let seg = this.#segments.floor(startOffset);
-    while (seg && startOffset < upper) {
-      const r = await this.#guard(() => seg!.read(startOffset, maxBytes, seg!.size, opts.minOneMessage ?? false, upper, opts.buffer), true);
-      if (r) {
-        const records = r.records.length > 0 ? [r.records] : [];
-        const aborted = opts.includeAbortedTransactions && r.records.length > 0
-          ? await this.collectAbortedTransactions(startOffset, r.firstBatchOffset + 1 + this.#lastOffsetIn(r.records))
-          : undefined;
-        return {
-          records,
-          sizeInBytes: r.records.length,
-          ...base,
-          firstEntryOffset: r.records.length > 0 ? r.firstBatchOffset : -1,
-          ...(aborted ? { abortedTransactions: aborted } : {}),
-        };
-      }
-      seg = this.#segments.next(seg);
-    }
-    return { records: [], sizeInBytes: 0, ...base, firstEntryOffset: -1 };
   }
 
   /** Last offset of the last batch in `records`, relative to the first batch's base offset. */
@@ -728,6 +761,20 @@ export class Log {
     if (!start) return out;
     for (const seg of this.#segments.range(start.baseOffset)) {
       const r = await seg.txnIndex.collectAbortedTxns(fetchOffset, upperBoundOffset);
+      out.push(...r.abortedTransactions);
+      if (r.isComplete) break;
+    }
+    return out;
+  }
+
+  /** collectAbortedTransactions within this call, or undefined when a transaction index is not at hand. */
+  #collectAbortedTransactionsNow(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] | undefined {
+    const out: AbortedTxn[] = [];
+    const start = this.#segments.floor(fetchOffset);
+    if (!start) return out;
+    for (const seg of this.#segments.range(start.baseOffset)) {
+      const r = seg.txnIndex.collectAbortedTxnsNow(fetchOffset, upperBoundOffset);
+      if (r === undefined) return undefined;
       out.push(...r.abortedTransactions);
       if (r.isComplete) break;
     }

@@ -99,6 +99,21 @@ export interface RollParams {
   readonly now: number;
 }
 
+/**
+ * How many bytes a read starting at a batch boundary takes first: `maxSize`, or with minOneMessage at
+ * least the first batch (`firstSize` when known, else a header, which tells its size), never past `limit`.
+ */
+function firstReadLength(limit: number, maxSize: number, minOneMessage: boolean, firstSize: number): number {
+  return Math.min(limit, minOneMessage ? Math.max(maxSize, firstSize, LOG_OVERHEAD) : maxSize);
+}
+
+/** With minOneMessage, the length to read again when `buf` holds only part of the first batch; else 0. */
+function wholeFirstBatchLength(buf: Buffer, limit: number, minOneMessage: boolean): number {
+  if (!minOneMessage || buf.length < LOG_OVERHEAD) return 0;
+  const size = LOG_OVERHEAD + buf.readInt32BE(LENGTH_OFFSET);
+  return size > buf.length && size <= limit ? size : 0;
+}
+
 export class LogSegment {
   readonly baseOffset: number;
   readonly rollJitterMs: number;
@@ -444,8 +459,6 @@ export class LogSegment {
       firstSize = loc.size;
     }
     const limit = Math.min(maxPosition, this.#size) - position;
-    // With minOneMessage at least a batch header is read (a hinted position has no size yet), so the first batch is found.
-    let length = Math.min(limit, minOneMessage ? Math.max(maxSize, firstSize, LOG_OVERHEAD) : maxSize);
     // What was just appended is answered from memory; anything else from the file. Either way a large
     // result is pooled memory holding one reference that the reader owns (see protocol/buffer-pool.ts).
     const fetch = async (n: number): Promise<Buffer> => {
@@ -456,32 +469,55 @@ export class LogSegment {
       const read = await this.#ctx.pool.use(this.logPath, (fd) => readFully(fd, into, 0, n, position));
       return into.subarray(0, read);
     };
-    let buf = await fetch(length);
-    let got = buf.length;
-    if (minOneMessage && got >= LOG_OVERHEAD) {
-      const size = LOG_OVERHEAD + buf.readInt32BE(LENGTH_OFFSET);
-      if (size > got && size <= limit) {
-        length = size;
-        sharedBufferPool.release(buf);
-        buf = await fetch(length);
-        got = buf.length;
-      }
+    let buf = await fetch(firstReadLength(limit, maxSize, minOneMessage, firstSize));
+    const whole = wholeFirstBatchLength(buf, limit, minOneMessage);
+    if (whole > 0) {
+      sharedBufferPool.release(buf);
+      buf = await fetch(whole);
     }
-    const loc = { position, baseOffset: got >= 8 ? readInt64(buf, 0) : startOffset };
-    if (got < LOG_OVERHEAD) return { records: Buffer.alloc(0), position, firstBatchOffset: loc.baseOffset };
+    return this.#wholeBatches(buf, position, startOffset, upperBound);
+  }
+
+  /**
+   * read() within this call, for a reader going on from where an earlier read ended (a position hint)
+   * into bytes the tail cache still holds; undefined, having read nothing, when the file would have to
+   * be read.
+   */
+  readNow(startOffset: number, maxSize: number, maxPosition: number, minOneMessage: boolean,
+    upperBound = Number.MAX_SAFE_INTEGER): SegmentRead | undefined {
+    const position = this.#positionHints.get(startOffset);
+    const tail = this.#tail;
+    if (position === undefined || position >= this.#size || tail === undefined) return undefined;
+    const limit = Math.min(maxPosition, this.#size) - position;
+    const take = (n: number): Buffer | undefined => (n <= 0 ? Buffer.alloc(0) : tail.read(position, n));
+    let buf = take(firstReadLength(limit, maxSize, minOneMessage, 0));
+    if (buf === undefined) return undefined;
+    const whole = wholeFirstBatchLength(buf, limit, minOneMessage);
+    if (whole > 0) {
+      sharedBufferPool.release(buf);
+      buf = take(whole);
+      if (buf === undefined) return undefined;
+    }
+    return this.#wholeBatches(buf, position, startOffset, upperBound);
+  }
+
+  /** The whole batches of `buf` (read at file `position`) below `upperBound`; remembers where they end. */
+  #wholeBatches(buf: Buffer, position: number, startOffset: number, upperBound: number): SegmentRead {
+    const got = buf.length;
+    const firstBatchOffset = got >= 8 ? readInt64(buf, 0) : startOffset;
+    if (got < LOG_OVERHEAD) return { records: Buffer.alloc(0), position, firstBatchOffset };
     // Keep whole batches below the upper bound: a consumer gains nothing from a torn last batch.
     let end = 0;
-    let nextOffset = loc.baseOffset;
+    let nextOffset = firstBatchOffset;
     while (end + LOG_OVERHEAD <= got) {
       const size = LOG_OVERHEAD + buf.readInt32BE(end + LENGTH_OFFSET);
       if (end + size > got || readInt64(buf, end) >= upperBound) break;
       nextOffset = readInt64(buf, end) + buf.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET) + 1;
       end += size;
     }
-    if (end > 0) this.#positionHints.set(nextOffset, loc.position + end);
-    return { records: buf.subarray(0, end), position: loc.position, firstBatchOffset: loc.baseOffset };
+    if (end > 0) this.#positionHints.set(nextOffset, position + end);
+    return { records: buf.subarray(0, end), position, firstBatchOffset };
   }
-
 
   /**
    * The next offset after the last batch (Kafka's readNextOffset: a scan from the last index entry).

@@ -70,6 +70,8 @@ export class TransactionIndex {
   #mirror: Buffer | undefined;
   #size = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Operations queued or running. */
+  #pending = 0;
 
   constructor(startOffset: number, path: string) {
     this.startOffset = startOffset;
@@ -124,14 +126,27 @@ export class TransactionIndex {
   collectAbortedTxns(fetchOffset: number, upperBoundOffset: number): Promise<TxnIndexSearchResult> {
     return this.#run(async () => {
       await this.#load();
-      const abortedTransactions: AbortedTxn[] = [];
-      for (let pos = 0; pos < this.#size; pos += ABORTED_TXN_SIZE) {
-        const txn = decodeAbortedTxn(this.#mirror!, pos, this.#path);
-        if (txn.lastOffset >= fetchOffset && txn.firstOffset < upperBoundOffset) abortedTransactions.push(txn);
-        if (txn.lastStableOffset >= upperBoundOffset) return { abortedTransactions, isComplete: true };
-      }
-      return { abortedTransactions, isComplete: false };
+      return this.#collect(fetchOffset, upperBoundOffset);
     });
+  }
+
+  /**
+   * collectAbortedTxns within this call, when the entries are in memory and no operation is queued;
+   * undefined otherwise (the caller takes the asynchronous way).
+   */
+  collectAbortedTxnsNow(fetchOffset: number, upperBoundOffset: number): TxnIndexSearchResult | undefined {
+    if (this.#pending > 0 || this.#mirror === undefined) return undefined;
+    return this.#collect(fetchOffset, upperBoundOffset);
+  }
+
+  #collect(fetchOffset: number, upperBoundOffset: number): TxnIndexSearchResult {
+    const abortedTransactions: AbortedTxn[] = [];
+    for (let pos = 0; pos < this.#size; pos += ABORTED_TXN_SIZE) {
+      const txn = decodeAbortedTxn(this.#mirror!, pos, this.#path);
+      if (txn.lastOffset >= fetchOffset && txn.firstOffset < upperBoundOffset) abortedTransactions.push(txn);
+      if (txn.lastStableOffset >= upperBoundOffset) return { abortedTransactions, isComplete: true };
+    }
+    return { abortedTransactions, isComplete: false };
   }
 
   /** Drops every entry whose marker is at or after `offset` (the log is truncated to end before it). */
@@ -234,7 +249,8 @@ export class TransactionIndex {
   }
 
   #run<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(op);
+    this.#pending++;
+    const result = this.#queue.then(op).finally(() => this.#pending--);
     this.#queue = result.catch(() => undefined);
     return result;
   }

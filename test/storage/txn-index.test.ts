@@ -177,3 +177,18 @@ test('operations issued without waiting apply in call order', () =>
     await Promise.all(ops);
     assert.equal((await collected).abortedTransactions.length, 10);
   }));
+
+test('collectAbortedTxnsNow answers as collectAbortedTxns once the entries are in memory, and not while an operation is queued', () =>
+  withDir(async (dir) => {
+    const idx = new TransactionIndex(100, join(dir, 'a.txnindex'));
+    assert.equal(idx.collectAbortedTxnsNow(100, 115), undefined, 'nothing loaded yet');
+    await idx.append(txn(1, 90, 110, 95));
+    await idx.append(txn(2, 95, 120, 121));
+    for (const [from, to] of [[100, 115], [111, 125], [0, 200], [121, 130]] as const) {
+      assert.deepEqual(idx.collectAbortedTxnsNow(from, to), await idx.collectAbortedTxns(from, to));
+    }
+    const appending = idx.append(txn(3, 130, 140, 141));
+    assert.equal(idx.collectAbortedTxnsNow(100, 200), undefined, 'an append is under way');
+    await appending;
+    assert.deepEqual(idx.collectAbortedTxnsNow(0, 200)?.abortedTransactions.map((t) => t.producerId), [1, 2, 3]);
+  }));
