@@ -4,8 +4,12 @@
 // producer's. Records are decoded only for up-conversion and recompression; otherwise the request's bytes
 // are appended as they came (the log patches offsets and LogAppendTime in place).
 import { ErrorCode } from '../protocol/errors.js';
-import { CONTROL_FLAG, readBatchHeader, TRANSACTIONAL_FLAG } from '../protocol/records/batch-header.js';
-import { type BatchValidation, validateBatchesForAppend, type ValidatedBatch } from '../protocol/records/batches.js';
+import {
+  ATTRIBUTES_OFFSET, compressionOf, CONTROL_FLAG, readBatchHeader, RECORD_BATCH_OVERHEAD, TRANSACTIONAL_FLAG,
+} from '../protocol/records/batch-header.js';
+import {
+  type AppendValidateOptions, type BatchValidation, validateBatches, validateBatchesForAppend, type ValidatedBatch,
+} from '../protocol/records/batches.js';
 import { decodeBatchRecords } from '../protocol/records/batch-records.js';
 import { buildBatch } from '../protocol/records/builder.js';
 import { convertLegacyToV2 } from '../protocol/records/legacy.js';
@@ -40,11 +44,10 @@ function refused(v: Extract<BatchValidation, { status: 'invalid' }>): PreparedAp
   return { ok: false, errorCode: v.errorCode, message: v.message, recordErrors };
 }
 
-/** Validates (and where needed converts or recompresses) one partition's records of a produce request. */
-export async function prepareAppend(records: Buffer, opts: PrepareOptions): Promise<PreparedAppend> {
+function validateOptions(opts: PrepareOptions): AppendValidateOptions {
   const { config, produceVersion } = opts;
   const createTime = config.log.messageTimestampType === 'CreateTime';
-  const validateOpts = {
+  return {
     source: opts.internal ? ('internal' as const) : ('client' as const),
     maxBatchSize: config.log.maxMessageBytes,
     requireKeys: hasCompactPolicy(config.log),
@@ -55,6 +58,28 @@ export async function prepareAppend(records: Buffer, opts: PrepareOptions): Prom
       ? { timestampBounds: { now: opts.now, beforeMaxMs: config.timestampBeforeMaxMs, afterMaxMs: config.timestampAfterMaxMs } }
       : {}),
   };
+}
+
+/**
+ * prepareAppend within this call, for records that need no decompression, conversion or recompression
+ * (uncompressed v2 batches written as the topic keeps them); undefined otherwise, for prepareAppend.
+ */
+export function prepareAppendNow(records: Buffer, opts: PrepareOptions): PreparedAppend | undefined {
+  // A compressed first batch is left to prepareAppend before its checksum is computed here for nothing.
+  if (records.length >= RECORD_BATCH_OVERHEAD && compressionOf(records.readInt16BE(ATTRIBUTES_OFFSET)) !== 0) return undefined;
+  const v = validateBatches(records, validateOptions(opts));
+  if (v.status === 'legacy') return undefined;
+  if (v.status === 'invalid') return refused(v);
+  if (v.batches.some((b) => !b.recordsChecked)) return undefined;
+  const target = targetCompression(opts.config.compressionType);
+  if (target !== undefined && v.batches.some((b) => b.compression !== target)) return undefined;
+  return { ok: true, records, recordCount: v.recordCount, recompressed: false };
+}
+
+/** Validates (and where needed converts or recompresses) one partition's records of a produce request. */
+export async function prepareAppend(records: Buffer, opts: PrepareOptions): Promise<PreparedAppend> {
+  const { config, produceVersion } = opts;
+  const validateOpts = validateOptions(opts);
   let buf = records;
   let v = await validateBatchesForAppend(buf, validateOpts);
   let converted = false;

@@ -4,7 +4,7 @@
 // the high watermark follows the log end offset after each append; followers plug into
 // updateFollowerFetchState() later without changing the rule.
 import { ErrorCode } from '../protocol/errors.js';
-import type { AppendOrigin, AppendResult, Log } from '../storage/log.js';
+import type { AppendOptions, AppendOrigin, AppendResult, Log } from '../storage/log.js';
 import type { VerificationGuard } from '../storage/producer-state.js';
 import { AppendHistory } from './append-history.js';
 import { ReplicaError } from './errors.js';
@@ -190,6 +190,19 @@ export class Partition {
    */
   async appendRecordsToLeader(records: Buffer, requiredAcks: number, origin: AppendOrigin,
     verificationGuard?: VerificationGuard): Promise<AppendResult> {
+    this.#checkAppend(requiredAcks);
+    return this.#appendedToLeader(records, await this.#log.append(records, this.#appendOptions(origin, verificationGuard)));
+  }
+
+  /** appendRecordsToLeader within this call when the log can take it so; undefined, having done nothing, otherwise. */
+  appendRecordsToLeaderNow(records: Buffer, requiredAcks: number, origin: AppendOrigin,
+    verificationGuard?: VerificationGuard): AppendResult | undefined {
+    this.#checkAppend(requiredAcks);
+    const result = this.#log.appendNow(records, this.#appendOptions(origin, verificationGuard));
+    return result === undefined ? undefined : this.#appendedToLeader(records, result);
+  }
+
+  #checkAppend(requiredAcks: number): void {
     this.checkLeader();
     if (requiredAcks === -1 && this.#isr.size < this.#config.minInsyncReplicas) {
       throw new ReplicaError(
@@ -197,9 +210,13 @@ export class Partition {
         `the ISR of ${this.key} has ${this.#isr.size} replica(s), below min.insync.replicas ${this.#config.minInsyncReplicas}`,
       );
     }
-    const result = await this.#log.append(records, {
-      origin, leaderEpoch: this.#leaderEpoch, verifyCrc: false, ...(verificationGuard ? { verificationGuard } : {}),
-    });
+  }
+
+  #appendOptions(origin: AppendOrigin, verificationGuard: VerificationGuard | undefined): AppendOptions {
+    return { origin, leaderEpoch: this.#leaderEpoch, verifyCrc: false, ...(verificationGuard ? { verificationGuard } : {}) };
+  }
+
+  #appendedToLeader(records: Buffer, result: AppendResult): AppendResult {
     if (!result.duplicate) this.#recordAppend(this.#log.logEndOffset, records.length);
     this.maybeIncrementHighWatermark();
     return result;

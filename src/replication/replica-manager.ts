@@ -11,12 +11,12 @@ import { ErrorCode } from '../protocol/errors.js';
 import { NO_TIMESTAMP } from '../protocol/records/batch-header.js';
 import { parseTopicPartitionKey } from '../storage/checkpoint-file.js';
 import { type Clock, systemClock } from '../storage/clock.js';
-import { AppendOrigin, ListOffsetsTimestamp, type Log, type LogReadResult } from '../storage/log.js';
+import { AppendOrigin, type AppendResult, ListOffsetsTimestamp, type Log, type LogReadResult } from '../storage/log.js';
 import { hasDeletePolicy } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { isCanonicalUuid, PartitionMetadataFile, ZERO_UUID } from '../storage/partition-metadata.js';
 import { VerificationGuard } from '../storage/producer-state.js';
-import { prepareAppend, type RecordError } from './append-validation.js';
+import { prepareAppend, prepareAppendNow, type PrepareOptions, type RecordError } from './append-validation.js';
 import { Purgatory } from './delayed.js';
 import { DelayedCondition, DelayedFetch, DelayedProduce, type FetchWaitStatus, type ProduceWaitStatus } from './delayed-ops.js';
 import { errorCodeOf, errorMessageOf, ReplicaError } from './errors.js';
@@ -360,6 +360,45 @@ export class ReplicaManager {
     });
   }
 
+  /**
+   * appendRecords, made within this call for a client's acks=0/1 writes when each partition's append can
+   * be (see #appendOneNow): no promise per partition on the produce path. From the first partition that
+   * must wait on, the rest go through appendRecords, after what was done here.
+   */
+  appendRecordsFast(opts: AppendRecordsOptions): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
+    const { entries, requiredAcks } = opts;
+    if ((requiredAcks !== 0 && requiredAcks !== 1) || opts.origin === 'coordinator') return this.appendRecords(opts);
+    const results: PartitionAppendResult[] = [];
+    for (const entry of entries) {
+      const r = this.#appendOneNow(entry, opts);
+      if (r === undefined) break;
+      results.push(r);
+    }
+    if (results.length === entries.length) return results;
+    return this.appendRecords({ ...opts, entries: entries.slice(results.length) }).then((rest) => results.concat(rest));
+  }
+
+  /**
+   * #appendOne within this call: the partition is led here, no append of it is under way, its records need
+   * no decompression or conversion, and the log takes them synchronously. Undefined, having appended
+   * nothing, otherwise (errors other than refused records are answered by #appendOne).
+   */
+  #appendOneNow(entry: ProduceEntry, opts: AppendRecordsOptions): PartitionAppendResult | undefined {
+    const records = entry.records;
+    if (records === null || records.length === 0) return undefined;
+    const p = this.#partitions.get(partitionKey(entry.topic, entry.partition));
+    if (p === undefined || !p.isLeader || p.log.isOffline || this.#appendTurns.get(p.key) !== undefined) return undefined;
+    try {
+      const prepared = prepareAppendNow(records, this.#prepareOptions(p, opts));
+      if (prepared === undefined) return undefined;
+      if (!prepared.ok) return { ...appendError(entry, prepared.errorCode, prepared.message), recordErrors: prepared.recordErrors };
+      const r = p.appendRecordsToLeaderNow(prepared.records, opts.requiredAcks, AppendOrigin.client, entry.verificationGuard);
+      return r === undefined ? undefined : this.#appended(entry, p, r);
+    } catch (e) {
+      return appendFailure(entry, p, e);
+    }
+  }
+
   async #appendOne(entry: ProduceEntry, opts: AppendRecordsOptions): Promise<PartitionAppendResult> {
     let p: Partition | undefined;
     try {
@@ -382,13 +421,7 @@ export class ReplicaManager {
       this.#appendTurns.set(key, turn);
       let r: Awaited<ReturnType<Partition['appendRecordsToLeader']>>;
       try {
-        const prepared = await prepareAppend(entry.records, {
-          config: p.config,
-          now: this.#clock.now(),
-          ...(opts.produceVersion !== undefined ? { produceVersion: opts.produceVersion } : {}),
-          internal: opts.origin === 'coordinator',
-          ...(this.#maxUncompressedBytes !== undefined ? { maxUncompressedBytes: this.#maxUncompressedBytes } : {}),
-        });
+        const prepared = await prepareAppend(entry.records, this.#prepareOptions(p, opts));
         if (!prepared.ok) {
           return { ...appendError(entry, prepared.errorCode, prepared.message), recordErrors: prepared.recordErrors };
         }
@@ -401,26 +434,40 @@ export class ReplicaManager {
         release();
         if (this.#appendTurns.get(key) === turn) this.#appendTurns.set(key, undefined);
       }
-      if (!r.duplicate) this.fetchPurgatory.checkAndComplete(p.key);
-      return {
-        topic: entry.topic,
-        partition: entry.partition,
-        errorCode: ErrorCode.NONE,
-        errorMessage: null,
-        baseOffset: r.firstOffset,
-        lastOffset: r.lastOffset,
-        logAppendTime: r.duplicate ? NO_TIMESTAMP : r.logAppendTime,
-        logStartOffset: r.logStartOffset,
-        recordErrors: [],
-        leaderId: -1,
-        leaderEpoch: -1,
-      };
+      return this.#appended(entry, p, r);
     } catch (e) {
-      const code = errorCodeOf(e);
-      const leader = code === ErrorCode.NOT_LEADER_OR_FOLLOWER && p !== undefined ? { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch } : {};
-      return { ...appendError(entry, code, errorMessageOf(e)), ...leader };
+      return appendFailure(entry, p, e);
     }
   }
+
+  #prepareOptions(p: Partition, opts: AppendRecordsOptions): PrepareOptions {
+    return {
+      config: p.config,
+      now: this.#clock.now(),
+      ...(opts.produceVersion !== undefined ? { produceVersion: opts.produceVersion } : {}),
+      internal: opts.origin === 'coordinator',
+      ...(this.#maxUncompressedBytes !== undefined ? { maxUncompressedBytes: this.#maxUncompressedBytes } : {}),
+    };
+  }
+
+  /** The answer for records appended to `p`; consumers waiting on it are woken. */
+  #appended(entry: ProduceEntry, p: Partition, r: AppendResult): PartitionAppendResult {
+    if (!r.duplicate) this.fetchPurgatory.checkAndComplete(p.key);
+    return {
+      topic: entry.topic,
+      partition: entry.partition,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      baseOffset: r.firstOffset,
+      lastOffset: r.lastOffset,
+      logAppendTime: r.duplicate ? NO_TIMESTAMP : r.logAppendTime,
+      logStartOffset: r.logStartOffset,
+      recordErrors: [],
+      leaderId: -1,
+      leaderEpoch: -1,
+    };
+  }
+
 
   // ------------------------------------------------------------------------------------------------
   // Fetch
@@ -847,4 +894,10 @@ function readError(info: FetchPartitionRequest, p: Partition | undefined, e: unk
     leaderId: leaderKnown ? p!.leaderId : -1,
     leaderEpoch: leaderKnown ? p!.leaderEpoch : -1,
   };
+}
+
+function appendFailure(entry: ProduceEntry, p: Partition | undefined, e: unknown): PartitionAppendResult {
+  const code = errorCodeOf(e);
+  const leader = code === ErrorCode.NOT_LEADER_OR_FOLLOWER && p !== undefined ? { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch } : {};
+  return { ...appendError(entry, code, errorMessageOf(e)), ...leader };
 }

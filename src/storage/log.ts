@@ -414,6 +414,16 @@ export class Log {
    * LogAppendTime is applied when configured. On the replication path offsets are kept and must
    * follow the log end offset.
    */
+  /**
+   * append() within this call when nothing has to wait (see #appendNow; never for durable appends);
+   * undefined, having appended nothing, otherwise. Throws what append would for records it refuses.
+   */
+  appendNow(records: Buffer, opts: AppendOptions = {}): AppendResult | undefined {
+    this.#checkUsable();
+    if (this.#config.durableAppend) return undefined;
+    return this.#appendNow(records, this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication), opts);
+  }
+
   async append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     this.#checkUsable();
     // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).

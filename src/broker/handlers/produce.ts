@@ -53,6 +53,21 @@ const failed = (errorCode: number): Omit<PartitionAppendResult, 'topic' | 'parti
   errorCode, errorMessage: null, baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: -1, recordErrors: [], leaderId: -1, leaderEpoch: -1,
 });
 
+/** A partition of the request and, once known, its answer. */
+interface Slot {
+  readonly topic: string;
+  readonly index: number;
+  result?: Omit<PartitionAppendResult, 'topic' | 'partition'>;
+}
+
+/** A transactional entry (by index) whose partition the coordinator must confirm, with the guard it got. */
+interface Verification {
+  readonly i: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly guard: VerificationGuard;
+}
+
 /**
  * KIP-890 part 1, as Kafka 3.9's ReplicaManager does it: for each transactional batch the partition first
  * hands out a verification guard (the sentinel when the producer's transaction is already open there at
@@ -60,18 +75,19 @@ const failed = (errorCode: number): Omit<PartitionAppendResult, 'topic' | 'parti
  * is in the producer's ongoing transaction. A confirmed entry carries its guard into the append, which the
  * log refuses (INVALID_TXN_STATE) if a marker of the producer landed meanwhile: a late answer can never
  * start a transaction after the one it was about has ended. Entries the coordinator refuses are taken out
- * of `entries` and answered in `slots` with the error Kafka 3.9's produce path gives.
+ * of `entries` and answered in `slots` with the error Kafka 3.9's produce path gives. Undefined when
+ * nothing needs asking, which is every request outside a transaction.
  */
-async function verifyTransactionalEntries(
+function verifyTransactionalEntries(
   deps: DataPathDeps,
   transactionalId: string | null,
   entries: ProduceEntry[],
   entrySlot: number[],
-  slots: { result?: Omit<PartitionAppendResult, 'topic' | 'partition'> }[],
-): Promise<void> {
+  slots: Slot[],
+): Promise<void> | undefined {
   const rm = deps.replicaManager;
-  if (transactionalId === null || !rm.transactionVerificationEnabled) return;
-  const toVerify: { i: number; producerId: number; producerEpoch: number; guard: VerificationGuard }[] = [];
+  if (transactionalId === null || !rm.transactionVerificationEnabled) return undefined;
+  const toVerify: Verification[] = [];
   entries.forEach((e, i) => {
     const r = e.records;
     if (r === null || r.length < RECORD_BATCH_OVERHEAD || r.readInt8(MAGIC_OFFSET) !== 2 || !isTransactional(r.readInt16BE(ATTRIBUTES_OFFSET))) return;
@@ -88,10 +104,21 @@ async function verifyTransactionalEntries(
   });
   // Without a coordinator to ask, the entries go unverified and the log refuses them.
   const verify = deps.verifyTransaction;
-  if (toVerify.length === 0 || verify === undefined) return;
+  if (toVerify.length === 0 || verify === undefined) return undefined;
+  return askCoordinator(verify, transactionalId, toVerify, entries, entrySlot, slots);
+}
+
+async function askCoordinator(
+  verify: NonNullable<DataPathDeps['verifyTransaction']>,
+  transactionalId: string,
+  toVerify: readonly Verification[],
+  entries: ProduceEntry[],
+  entrySlot: number[],
+  slots: Slot[],
+): Promise<void> {
   const refused = new Set<number>();
   // Batches of one request share a producer; verify per producer id and epoch all the same.
-  const groups = new Map<string, typeof toVerify>();
+  const groups = new Map<string, Verification[]>();
   for (const v of toVerify) {
     const k = `${v.producerId}:${v.producerEpoch}`;
     const g = groups.get(k);
@@ -127,10 +154,10 @@ export function produceHandler(deps: DataPathDeps): ApiHandler<ProduceRequest, P
   return defineHandler(ProduceApi, {
     minVersion: 0,
     maxVersion: 11,
-    async handle(ctx, request) {
+    handle(ctx, request) {
       const version = ctx.apiVersion;
       // Answers in request order, topic by topic; `slots` are filled by the lookup or by the append.
-      const slots: { topic: string; index: number; result?: Omit<PartitionAppendResult, 'topic' | 'partition'> }[] = [];
+      const slots: Slot[] = [];
       const entries: ProduceEntry[] = [];
       const entrySlot: number[] = [];
       // Without an authorizer, only a transactional id is needed to write transactional batches.
@@ -147,36 +174,41 @@ export function produceHandler(deps: DataPathDeps): ApiHandler<ProduceRequest, P
           }
         }
       }
-      await verifyTransactionalEntries(deps, request.transactionalId, entries, entrySlot, slots);
-      if (entries.length > 0) {
-        const results = await deps.replicaManager.appendRecords({
-          entries,
-          requiredAcks: request.acks,
-          timeoutMs: request.timeoutMs,
-          produceVersion: version,
-        });
-        results.forEach((r, i) => {
-          slots[entrySlot[i]!]!.result = r;
-        });
-      }
-      if (request.acks === 0) {
-        const bad = slots.find((s) => s.result!.errorCode !== ErrorCode.NONE);
-        if (bad !== undefined) {
-          throw new StrataError('ERR_STATE',
-            `closing the connection: an acks=0 produce to ${bad.topic}-${bad.index} failed with error ${bad.result!.errorCode}`);
-        }
-        return null;
-      }
-      const topics: ProduceResponseTopicProduceResponse[] = [];
-      for (const s of slots) {
-        let topic = topics[topics.length - 1];
-        if (topic === undefined || topic.name !== s.topic) {
-          topic = { name: s.topic, partitionResponses: [] };
-          topics.push(topic);
-        }
-        topic.partitionResponses.push(partitionResponse(s.index, s.result!, version));
-      }
-      return { responses: topics, throttleTimeMs: 0, nodeEndpoints: [] };
+      const append = (): PartitionAppendResult[] | Promise<PartitionAppendResult[]> => entries.length === 0
+        ? []
+        : deps.replicaManager.appendRecordsFast({ entries, requiredAcks: request.acks, timeoutMs: request.timeoutMs, produceVersion: version });
+      // Most requests are answered within this call: nothing to ask a coordinator, and appends that the
+      // logs take synchronously.
+      const verifying = verifyTransactionalEntries(deps, request.transactionalId, entries, entrySlot, slots);
+      const appended = verifying === undefined ? append() : verifying.then(append);
+      if (appended instanceof Promise) return appended.then((results) => respond(request, version, slots, entrySlot, results));
+      return respond(request, version, slots, entrySlot, appended);
     },
   });
+}
+
+/** The response (none for acks=0) once every slot has its answer. */
+function respond(request: ProduceRequest, version: number, slots: Slot[], entrySlot: readonly number[],
+  results: readonly PartitionAppendResult[]): ProduceResponse | null {
+  results.forEach((r, i) => {
+    slots[entrySlot[i]!]!.result = r;
+  });
+  if (request.acks === 0) {
+    const bad = slots.find((s) => s.result!.errorCode !== ErrorCode.NONE);
+    if (bad !== undefined) {
+      throw new StrataError('ERR_STATE',
+        `closing the connection: an acks=0 produce to ${bad.topic}-${bad.index} failed with error ${bad.result!.errorCode}`);
+    }
+    return null;
+  }
+  const topics: ProduceResponseTopicProduceResponse[] = [];
+  for (const s of slots) {
+    let topic = topics[topics.length - 1];
+    if (topic === undefined || topic.name !== s.topic) {
+      topic = { name: s.topic, partitionResponses: [] };
+      topics.push(topic);
+    }
+    topic.partitionResponses.push(partitionResponse(s.index, s.result!, version));
+  }
+  return { responses: topics, throttleTimeMs: 0, nodeEndpoints: [] };
 }
