@@ -388,6 +388,8 @@ export class ReplicaManager {
     if (records === null || records.length === 0) return undefined;
     const p = this.#partitions.get(partitionKey(entry.topic, entry.partition));
     if (p === undefined || !p.isLeader || p.log.isOffline || this.#appendTurns.get(p.key) !== undefined) return undefined;
+    // Validation is not done twice for a write the log would take asynchronously anyway (a large batch).
+    if (!p.log.mayAppendNow(records.length)) return undefined;
     try {
       const prepared = prepareAppendNow(records, this.#prepareOptions(p, opts));
       if (prepared === undefined) return undefined;

@@ -420,8 +420,17 @@ export class Log {
    */
   appendNow(records: Buffer, opts: AppendOptions = {}): AppendResult | undefined {
     this.#checkUsable();
-    if (this.#config.durableAppend) return undefined;
+    if (!this.mayAppendNow(records.length)) return undefined;
     return this.#appendNow(records, this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication), opts);
+  }
+
+  /**
+   * Whether appendNow could take `bytes` as things stand (it may still decline, e.g. for a roll): callers
+   * ask before doing work of their own that the asynchronous path would do again.
+   */
+  mayAppendNow(bytes: number): boolean {
+    if (this.#failure !== undefined || this.#closed || this.#config.durableAppend || this.#exclusivePending > 0) return false;
+    return this.#segments.active().canAppendNow(bytes);
   }
 
   async append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {

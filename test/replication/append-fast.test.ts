@@ -36,6 +36,10 @@ test('plain acks=1 writes are appended within the call; compressed ones, and wha
     assert.ok(mixed instanceof Promise, 'a compressed batch is decompressed asynchronously');
     assert.deepEqual(offsets(await mixed), [[ErrorCode.NONE, 1, 1], [ErrorCode.NONE, 1, 3], [ErrorCode.NONE, 2, 2]]);
 
+    const large = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 1, records: records(['l'.repeat(70_000)]) }], requiredAcks: 1, timeoutMs: 1000 });
+    assert.ok(large instanceof Promise, 'a write over 64 KiB leaves the event loop');
+    assert.deepEqual(offsets(await large), [[ErrorCode.NONE, 2, 2]]);
+
     const acksAll = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 0, records: records(['h']) }], requiredAcks: -1, timeoutMs: 1000 });
     assert.ok(acksAll instanceof Promise, 'acks=all waits in the purgatory');
     assert.deepEqual(offsets(await acksAll), [[ErrorCode.NONE, 3, 3]]);
