@@ -7,6 +7,7 @@ import { FetchApi } from '../../protocol/generated/apis.js';
 import type {
   FetchRequest,
   FetchResponse,
+  FetchResponseAbortedTransaction,
   FetchResponseFetchableTopicResponse,
   FetchResponsePartitionData,
 } from '../../protocol/generated/messages/fetch.js';
@@ -31,6 +32,14 @@ const MAX_INT32 = 0x7fffffff;
 /** Kafka answers an empty record set, never a null one (librdkafka refuses a size of -1). */
 const NO_RECORDS = Buffer.alloc(0);
 
+// The fields most answers leave at their defaults share one object each: a fetch answers every partition
+// it names, data or not, many times a second.
+const NO_DIVERGING_EPOCH = Object.freeze({ epoch: -1, endOffset: -1n });
+const NO_LEADER = Object.freeze({ leaderId: -1, leaderEpoch: -1 });
+const NO_SNAPSHOT = Object.freeze({ endOffset: -1n, epoch: -1 });
+// Frozen: the response types are mutable, but nothing may add to a shared empty list.
+const NO_ABORTED_TRANSACTIONS = Object.freeze([]) as unknown as FetchResponseAbortedTransaction[];
+
 function partitionData(index: number, r: Omit<FetchPartitionResult, 'topic' | 'partition'>, version: number): FetchResponsePartitionData {
   return {
     partitionIndex: index,
@@ -40,12 +49,14 @@ function partitionData(index: number, r: Omit<FetchPartitionResult, 'topic' | 'p
     logStartOffset: BigInt(r.logStartOffset),
     divergingEpoch: version >= 12 && r.divergingEpoch !== undefined
       ? { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) }
-      : { epoch: -1, endOffset: -1n },
-    currentLeader: version >= 12 ? { leaderId: r.leaderId, leaderEpoch: r.leaderEpoch } : { leaderId: -1, leaderEpoch: -1 },
-    snapshotId: { endOffset: -1n, epoch: -1 },
+      : NO_DIVERGING_EPOCH,
+    currentLeader: version >= 12 && (r.leaderId !== -1 || r.leaderEpoch !== -1) ? { leaderId: r.leaderId, leaderEpoch: r.leaderEpoch } : NO_LEADER,
+    snapshotId: NO_SNAPSHOT,
     abortedTransactions: r.abortedTransactions === null
       ? null
-      : r.abortedTransactions.map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) })),
+      : r.abortedTransactions.length === 0
+        ? NO_ABORTED_TRANSACTIONS
+        : r.abortedTransactions.map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) })),
     preferredReadReplica: -1,
     records: r.records ?? NO_RECORDS,
   };

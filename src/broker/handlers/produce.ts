@@ -6,6 +6,7 @@ import { ProduceApi } from '../../protocol/generated/apis.js';
 import type {
   ProduceRequest,
   ProduceResponse,
+  ProduceResponseBatchIndexAndErrorMessage,
   ProduceResponsePartitionProduceResponse,
   ProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/messages/produce.js';
@@ -35,17 +36,24 @@ function hasTransactionalRecords(request: ProduceRequest): boolean {
   return false;
 }
 
+// Shared by the answers that leave these fields at their defaults, which is nearly all of them.
+const NO_LEADER = Object.freeze({ leaderId: -1, leaderEpoch: -1 });
+// Frozen: the response types are mutable, but nothing may add to a shared empty list.
+const NO_RECORD_ERRORS = Object.freeze([]) as unknown as ProduceResponseBatchIndexAndErrorMessage[];
+
 function partitionResponse(index: number, r: Omit<PartitionAppendResult, 'topic' | 'partition'>, version: number): ProduceResponsePartitionProduceResponse {
   const withMessage = r.errorCode === ErrorCode.INVALID_RECORD || r.errorCode === ErrorCode.INVALID_TIMESTAMP;
   return {
     index,
     errorCode: r.errorCode,
     baseOffset: BigInt(r.baseOffset),
-    logAppendTimeMs: BigInt(r.logAppendTime),
+    logAppendTimeMs: r.logAppendTime === -1 ? -1n : BigInt(r.logAppendTime),
     logStartOffset: BigInt(r.logStartOffset),
-    recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+    recordErrors: r.recordErrors.length === 0
+      ? NO_RECORD_ERRORS
+      : r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
     errorMessage: withMessage && version >= 8 ? r.errorMessage : null,
-    currentLeader: version >= 10 ? { leaderId: r.leaderId, leaderEpoch: r.leaderEpoch } : { leaderId: -1, leaderEpoch: -1 },
+    currentLeader: version >= 10 && (r.leaderId !== -1 || r.leaderEpoch !== -1) ? { leaderId: r.leaderId, leaderEpoch: r.leaderEpoch } : NO_LEADER,
   };
 }
 
