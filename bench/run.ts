@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { analyzeProfile, renderProfile } from './lib/cpu-profile.js';
 import { sampledPhases } from './lib/proc-stats.js';
 import { rdkafkaPerformance } from './lib/rdkafka-perf.js';
+import { buildStrata } from './lib/strata-process.js';
 import { checkGoals, renderTable, summarize } from './lib/report.js';
 import { FULL, QUICK, SCENARIOS, type Measurement } from './lib/scenarios.js';
 import { renderSvg } from './lib/svg-chart.js';
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
 
   log('locating rdkafka_performance (built once into ~/.cache/strata-bench)');
   const bin = rdkafkaPerformance(repoRoot);
+  if (systems.includes('strata')) {
+    log('compiling Strata into dist/ (what npm start runs)');
+    buildStrata(repoRoot);
+  }
   const startedAt = new Date();
   const workDir = await mkdtemp(join(tmpdir(), 'strata-bench-'));
   const profileDir = args.profile ? join(resultsDir, 'tmp', `profiles-${startedAt.toISOString().replace(/[:.]/g, '-')}`) : undefined;
