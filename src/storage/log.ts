@@ -414,6 +414,17 @@ export class Log {
    * LogAppendTime is applied when configured. On the replication path offsets are kept and must
    * follow the log end offset.
    */
+  async append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    this.#checkUsable();
+    // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).
+    const batches = this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication);
+    const result = this.#appendNow(records, batches, opts) ?? (await this.#exclusive(() => this.#appendLocked(records, batches, opts)));
+    if (this.#config.durableAppend && !result.duplicate) {
+      await this.#guard(() => this.#groupCommit.waitFor(result.lastOffset + 1));
+    }
+    return result;
+  }
+
   /**
    * append() within this call when nothing has to wait (see #appendNow; never for durable appends);
    * undefined, having appended nothing, otherwise. Throws what append would for records it refuses.
@@ -431,17 +442,6 @@ export class Log {
   mayAppendNow(bytes: number): boolean {
     if (this.#failure !== undefined || this.#closed || this.#config.durableAppend || this.#exclusivePending > 0) return false;
     return this.#segments.active().canAppendNow(bytes);
-  }
-
-  async append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
-    this.#checkUsable();
-    // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).
-    const batches = this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication);
-    const result = this.#appendNow(records, batches, opts) ?? (await this.#exclusive(() => this.#appendLocked(records, batches, opts)));
-    if (this.#config.durableAppend && !result.duplicate) {
-      await this.#guard(() => this.#groupCommit.waitFor(result.lastOffset + 1));
-    }
-    return result;
   }
 
   /** Structure and CRC of every batch; runs before taking the append chain. */
