@@ -11,7 +11,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { NO_TIMESTAMP } from '../protocol/records/batch-header.js';
 import { parseTopicPartitionKey } from '../storage/checkpoint-file.js';
 import { type Clock, systemClock } from '../storage/clock.js';
-import { AppendOrigin, type AppendResult, ListOffsetsTimestamp, type Log, type LogReadResult } from '../storage/log.js';
+import { AppendOrigin, type AppendResult, ListOffsetsTimestamp, type Log, type LogReadResult, type ReadOptions } from '../storage/log.js';
 import { hasDeletePolicy } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { isCanonicalUuid, PartitionMetadataFile, ZERO_UUID } from '../storage/partition-metadata.js';
@@ -551,7 +551,7 @@ export class ReplicaManager {
     out: FetchPartitionResult[]): Promise<FetchPartitionResult[]> {
     for (let i = out.length; i < infos.length; i++) {
       const info = infos[i]!;
-      out.push(countRead(state, await this.#readPartition(params, info, state.isolation, Math.min(info.partitionMaxBytes, state.limit), state.minOneMessage)));
+      out.push(countRead(state, await this.#readPartition(params, info, state)));
     }
     return out;
   }
@@ -564,20 +564,14 @@ export class ReplicaManager {
     try {
       p = this.#partitionOrThrow(info.topic, info.partition);
       p.checkLeader(info.currentLeaderEpoch);
-      const readCommitted = state.isolation === FetchIsolation.TXN_COMMITTED;
-      const read = p.log.readNow(info.fetchOffset, Math.min(info.partitionMaxBytes, state.limit), {
-        upperBound: p.lastFetchableOffset(state.isolation),
-        minOneMessage: state.minOneMessage,
-        includeAbortedTransactions: readCommitted,
-      });
-      return read === undefined ? undefined : partitionReadResult(info, read, readCommitted);
+      const read = p.log.readNow(info.fetchOffset, Math.min(info.partitionMaxBytes, state.limit), logReadOptions(p, state));
+      return read === undefined ? undefined : partitionReadResult(info, read, state);
     } catch (e) {
       return readError(info, p, e);
     }
   }
 
-  async #readPartition(params: FetchParams, info: FetchPartitionRequest, isolation: FetchIsolation, maxBytes: number,
-    minOneMessage: boolean): Promise<FetchPartitionResult> {
+  async #readPartition(params: FetchParams, info: FetchPartitionRequest, state: ReadState): Promise<FetchPartitionResult> {
     let p: Partition | undefined;
     try {
       p = this.#partitionOrThrow(info.topic, info.partition);
@@ -605,18 +599,12 @@ export class ReplicaManager {
         if (hwMoved) this.#wake(p.key);
         else if (this.deleteRecordsPurgatory.delayed > 0 && p.lowWatermark() > lowBefore) this.deleteRecordsPurgatory.checkAndComplete(p.key);
       }
-      const readCommitted = isolation === FetchIsolation.TXN_COMMITTED;
-      const read = await log.read(info.fetchOffset, maxBytes, {
-        upperBound: p.lastFetchableOffset(isolation),
-        minOneMessage,
-        includeAbortedTransactions: readCommitted,
-      });
-      return partitionReadResult(info, read, readCommitted);
+      const read = await log.read(info.fetchOffset, Math.min(info.partitionMaxBytes, state.limit), logReadOptions(p, state));
+      return partitionReadResult(info, read, state);
     } catch (e) {
       return readError(info, p, e);
     }
   }
-
 
   // ------------------------------------------------------------------------------------------------
   // ListOffsets
@@ -862,7 +850,17 @@ function countRead(state: ReadState, r: FetchPartitionResult): FetchPartitionRes
   return r;
 }
 
-function partitionReadResult(info: FetchPartitionRequest, read: LogReadResult, readCommitted: boolean): FetchPartitionResult {
+/** What the log is asked for a partition of the fetch: up to what the isolation may see, aborted transactions for read_committed. */
+function logReadOptions(p: Partition, state: ReadState): ReadOptions {
+  return {
+    upperBound: p.lastFetchableOffset(state.isolation),
+    minOneMessage: state.minOneMessage,
+    includeAbortedTransactions: state.isolation === FetchIsolation.TXN_COMMITTED,
+  };
+}
+
+function partitionReadResult(info: FetchPartitionRequest, read: LogReadResult, state: ReadState): FetchPartitionResult {
+  const readCommitted = state.isolation === FetchIsolation.TXN_COMMITTED;
   const records = read.records.length === 0 ? null : read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records);
   return {
     topic: info.topic,

@@ -136,6 +136,43 @@ describe('Log with a tail cache', () => {
     await log.close();
     assert.equal(cache.usedBytes, 0, 'closing a log releases its cached bytes');
   });
+
+  it('readNow answers from memory what read answers for a reader going on, and declines where the file must be read', async () => {
+    const log = await openLog(path.join(root, 'now'), {}, { tailCache: new TailCache(1 << 20) });
+    await log.append(batch(10, 100), { leaderEpoch: 0 });
+    assert.equal(log.readNow(0, 1 << 20, { minOneMessage: true }), undefined, 'no read ended at offset 0: its position is not known');
+    await log.read(0, 1 << 20, { minOneMessage: true });
+    const atEnd = log.readNow(10, 1 << 20, { minOneMessage: true });
+    assert.deepEqual([atEnd?.records, atEnd?.logEndOffset], [[], 10], 'nothing new: answered at once');
+    await log.append(batch(10, 100, { seed: 3 }), { leaderEpoch: 0 });
+    await log.append(batch(5, 100, { seed: 4 }), { leaderEpoch: 0 });
+    const now = log.readNow(10, 1 << 20, { minOneMessage: true, upperBound: 20 });
+    const later = await log.read(10, 1 << 20, { minOneMessage: true, upperBound: 20 });
+    assert.ok(now !== undefined);
+    assert.deepEqual(now, later, 'the same batches and state as read');
+    assert.equal(now.firstEntryOffset, 10);
+    assert.throws(() => log.readNow(26, 100), /out of range/);
+    await log.close();
+  });
+
+  it('readNow declines without a tail cache; for read_committed it answers the aborted transactions too', async () => {
+    const plain = await openLog(path.join(root, 'plain'));
+    await plain.append(batch(10, 100), { leaderEpoch: 0 });
+    await plain.read(0, 1 << 20, { minOneMessage: true });
+    await plain.append(batch(10, 100, { seed: 5 }), { leaderEpoch: 0 });
+    assert.equal(plain.readNow(10, 1 << 20, { minOneMessage: true }), undefined);
+    await plain.close();
+
+    const log = await openLog(path.join(root, 'committed'), {}, { tailCache: new TailCache(1 << 20) });
+    await log.append(batch(10, 100), { leaderEpoch: 0 });
+    await log.read(0, 1 << 20, { minOneMessage: true });
+    await log.append(batch(10, 100, { seed: 6 }), { leaderEpoch: 0 });
+    const committed = { minOneMessage: true, includeAbortedTransactions: true } as const;
+    const now = log.readNow(10, 1 << 20, committed);
+    assert.deepEqual(now?.abortedTransactions, []);
+    assert.deepEqual(now, await log.read(10, 1 << 20, committed));
+    await log.close();
+  });
 });
 
 test('a pooled request buffer stays out of the pool while the cache or a reader holds a view of it', () => {
@@ -172,48 +209,4 @@ test('packed blocks come from the pool: an evicted block is reused only once eve
   assert.equal(sharedBufferPool.isPooled(view), false, 'back in the pool once released');
   seg.clear();
   assert.equal(cache.usedBytes, 0);
-});
-
-describe('Log.readNow', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  before(async () => ({ dir: root, cleanup } = await tempDir()));
-  after(() => cleanup());
-
-  it('answers from memory what read answers for a reader going on, and declines where the file must be read', async () => {
-    const log = await openLog(path.join(root, 'now'), {}, { tailCache: new TailCache(1 << 20) });
-    await log.append(batch(10, 100), { leaderEpoch: 0 });
-    assert.equal(log.readNow(0, 1 << 20, { minOneMessage: true }), undefined, 'no read ended at offset 0: its position is not known');
-    await log.read(0, 1 << 20, { minOneMessage: true });
-    const atEnd = log.readNow(10, 1 << 20, { minOneMessage: true });
-    assert.deepEqual([atEnd?.records, atEnd?.logEndOffset], [[], 10], 'nothing new: answered at once');
-    await log.append(batch(10, 100, { seed: 3 }), { leaderEpoch: 0 });
-    await log.append(batch(5, 100, { seed: 4 }), { leaderEpoch: 0 });
-    const now = log.readNow(10, 1 << 20, { minOneMessage: true, upperBound: 20 });
-    const later = await log.read(10, 1 << 20, { minOneMessage: true, upperBound: 20 });
-    assert.ok(now !== undefined);
-    assert.deepEqual(now, later, 'the same batches and state as read');
-    assert.equal(now.firstEntryOffset, 10);
-    assert.throws(() => log.readNow(26, 100), /out of range/);
-    await log.close();
-  });
-
-  it('declines without a tail cache; for read_committed it answers the aborted transactions too', async () => {
-    const plain = await openLog(path.join(root, 'plain'));
-    await plain.append(batch(10, 100), { leaderEpoch: 0 });
-    await plain.read(0, 1 << 20, { minOneMessage: true });
-    await plain.append(batch(10, 100, { seed: 5 }), { leaderEpoch: 0 });
-    assert.equal(plain.readNow(10, 1 << 20, { minOneMessage: true }), undefined);
-    await plain.close();
-
-    const log = await openLog(path.join(root, 'committed'), {}, { tailCache: new TailCache(1 << 20) });
-    await log.append(batch(10, 100), { leaderEpoch: 0 });
-    await log.read(0, 1 << 20, { minOneMessage: true });
-    await log.append(batch(10, 100, { seed: 6 }), { leaderEpoch: 0 });
-    const committed = { minOneMessage: true, includeAbortedTransactions: true } as const;
-    const now = log.readNow(10, 1 << 20, committed);
-    assert.deepEqual(now?.abortedTransactions, []);
-    assert.deepEqual(now, await log.read(10, 1 << 20, committed));
-    await log.close();
-  });
 });
