@@ -12,15 +12,12 @@ export interface FetchWaitStatus {
   readonly fetchOffset: number;
   readonly partitionMaxBytes: number;
   readonly currentLeaderEpoch: number;
-  /** The bound (HW, LSO or LEO) when the first read was made: bytes beyond it are new. */
-  readonly boundAtRead: number;
   readonly leaderEpochAtRead: number;
 }
 
 export class DelayedFetch extends DelayedOperation {
   readonly #statuses: readonly FetchWaitStatus[];
   readonly #minBytes: number;
-  readonly #bytesAtRead: number;
   readonly #isolation: FetchIsolation;
   readonly #lookup: (topic: string, partition: number) => Partition | undefined;
   readonly #complete: () => void;
@@ -28,7 +25,6 @@ export class DelayedFetch extends DelayedOperation {
   constructor(opts: {
     maxWaitMs: number;
     minBytes: number;
-    bytesAtRead: number;
     isolation: FetchIsolation;
     statuses: readonly FetchWaitStatus[];
     lookup: (topic: string, partition: number) => Partition | undefined;
@@ -37,28 +33,29 @@ export class DelayedFetch extends DelayedOperation {
     super(opts.maxWaitMs);
     this.#statuses = opts.statuses;
     this.#minBytes = opts.minBytes;
-    this.#bytesAtRead = opts.bytesAtRead;
     this.#isolation = opts.isolation;
     this.#lookup = opts.lookup;
     this.#complete = opts.complete;
   }
 
   /**
-   * Completes when enough new bytes are readable, or when something changed that the client must hear
-   * about at once: leadership moved, the partition went away or offline, or the fetch offset left the
-   * readable range (truncation, DeleteRecords).
+   * Completes when min.bytes are readable from the fetch offsets on, or when something changed that the
+   * client must hear about at once: leadership moved, the partition went away or offline, or the fetch
+   * offset left the readable range (truncation, DeleteRecords).
+   *
+   * Bytes are counted from each fetch offset, as Kafka does, not from where the first read ended: records
+   * appended while that read was under way (before this wait was registered) count, so they need no later
+   * append to wake the fetch.
    */
   tryComplete(): boolean {
-    let accumulated = this.#bytesAtRead;
+    let accumulated = 0;
     for (const s of this.#statuses) {
       const p = this.#lookup(s.topic, s.partition);
-      if (p === undefined || p.isOffline || !p.isLeader || p.leaderEpoch !== s.leaderEpochAtRead) return this.forceComplete();
+      if (p === undefined || p.isOffline || !p.isLeader || p.leaderEpoch !== s.leaderEpochAtRead
+        || (s.currentLeaderEpoch >= 0 && p.leaderEpoch !== s.currentLeaderEpoch)) return this.forceComplete();
       const bound = p.lastFetchableOffset(this.#isolation);
       if (bound < s.fetchOffset || p.log.logStartOffset > s.fetchOffset) return this.forceComplete();
-      if (bound > s.boundAtRead) {
-        const from = Math.max(s.fetchOffset, s.boundAtRead);
-        accumulated += Math.min(p.bytesBetween(from, bound), s.partitionMaxBytes);
-      }
+      if (bound > s.fetchOffset) accumulated += Math.min(p.bytesBetween(s.fetchOffset, bound), s.partitionMaxBytes);
     }
     return accumulated >= this.#minBytes ? this.forceComplete() : false;
   }

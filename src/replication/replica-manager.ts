@@ -495,7 +495,6 @@ export class ReplicaManager {
         fetchOffset: info.fetchOffset,
         partitionMaxBytes: info.partitionMaxBytes,
         currentLeaderEpoch: info.currentLeaderEpoch,
-        boundAtRead: p.lastFetchableOffset(isolation),
         leaderEpochAtRead: p.leaderEpoch,
       };
     });
@@ -503,7 +502,6 @@ export class ReplicaManager {
       const op = new DelayedFetch({
         maxWaitMs: params.maxWaitMs,
         minBytes: params.minBytes,
-        bytesAtRead: bytes,
         isolation,
         statuses,
         lookup: (t, i) => this.getPartition(t, i),

@@ -210,6 +210,30 @@ test('a fetch at the end waits and is woken by an append', { timeout: 15_000 }, 
   }
 });
 
+test('records appended while a fetch is reading still wake it once it waits', { timeout: 15_000 }, async () => {
+  const f = await fixture();
+  try {
+    await lead(f.rm, 't');
+    await f.rm.appendRecords({ entries: [{ topic: 't', partition: 0, records: records(['before']) }], requiredAcks: 1, timeoutMs: 1000 });
+    // The fetch reads (finding nothing past offset 1), and the append lands before the fetch decides to wait:
+    // it is already past what the fetch read, so no later append may be needed to wake it.
+    const pending = f.rm.fetchMessages(consumer({ maxWaitMs: 60_000 }), [at('t', 1)]);
+    const appended = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 0, records: records(['during']) }], requiredAcks: 1, timeoutMs: 1000 });
+    assert.ok(Array.isArray(appended), 'the append is made within the call, while the fetch is between its read and its wait');
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      pending.then((rs) => rs),
+      new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 5_000); }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(answered !== undefined, 'the fetch was answered without waiting out its max wait');
+    assert.deepEqual(values(await decodeAll(answered[0]!.records)), ['during']);
+    assert.equal(f.rm.fetchPurgatory.delayed, 0);
+  } finally {
+    await f.close();
+  }
+});
+
 test('min.bytes: a small append does not complete the wait, enough bytes do; maxWait ends it empty', { timeout: 15_000 }, async () => {
   const f = await fixture();
   try {
