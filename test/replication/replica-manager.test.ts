@@ -18,6 +18,16 @@ const consumer = (over: Partial<FetchParams> = {}): FetchParams => ({
 const at = (topic: string, fetchOffset: number, partition = 0, partitionMaxBytes = 1 << 20): FetchPartitionRequest =>
   ({ topic, partition, fetchOffset, partitionMaxBytes, currentLeaderEpoch: -1 });
 
+/** The promise's value if it settles within `ms` (far below the waits these tests set), else undefined. */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 test('appends assign offsets, move the high watermark and read back', async () => {
   const f = await fixture();
   try {
@@ -220,15 +230,26 @@ test('records appended while a fetch is reading still wake it once it waits', { 
     const pending = f.rm.fetchMessages(consumer({ maxWaitMs: 60_000 }), [at('t', 1)]);
     const appended = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 0, records: records(['during']) }], requiredAcks: 1, timeoutMs: 1000 });
     assert.ok(Array.isArray(appended), 'the append is made within the call, while the fetch is between its read and its wait');
-    let timer: NodeJS.Timeout | undefined;
-    const answered = await Promise.race([
-      pending.then((rs) => rs),
-      new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 5_000); }),
-    ]);
-    clearTimeout(timer);
+    const answered = await settledWithin(pending, 5_000);
     assert.ok(answered !== undefined, 'the fetch was answered without waiting out its max wait');
     assert.deepEqual(values(await decodeAll(answered[0]!.records)), ['during']);
     assert.equal(f.rm.fetchPurgatory.delayed, 0);
+  } finally {
+    await f.close();
+  }
+});
+
+test('a fetch naming a leader epoch that changed before it waits is answered at once', { timeout: 15_000 }, async () => {
+  const f = await fixture();
+  try {
+    await lead(f.rm, 't');
+    const pending = f.rm.fetchMessages(consumer({ maxWaitMs: 60_000 }), [{ ...at('t', 0), currentLeaderEpoch: 0 }]);
+    // A new epoch between the fetch's read and its wait: the wait must not outlive the epoch it names.
+    const leading = lead(f.rm, 't', 0, {}, 1);
+    const answered = await settledWithin(pending, 5_000);
+    await leading;
+    assert.ok(answered !== undefined, 'the fetch was answered without waiting out its max wait');
+    assert.equal(answered[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH);
   } finally {
     await f.close();
   }
