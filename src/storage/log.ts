@@ -1090,12 +1090,7 @@ export class Log {
     try {
       return fn();
     } catch (e) {
-      if (isLogError(e) && e.kafkaError !== 'KAFKA_STORAGE_ERROR') throw e;
-      if (isIoFailure(e)) {
-        this.#fail(e);
-        throw new LogError('KAFKA_STORAGE_ERROR', `I/O error in ${this.dir}: ${(e as Error).message}`, { cause: e });
-      }
-      throw e;
+      throw this.#guardedError(e, false);
     }
   }
 
@@ -1111,15 +1106,20 @@ export class Log {
     try {
       return await fn();
     } catch (e) {
-      if (isLogError(e) && e.kafkaError !== 'KAFKA_STORAGE_ERROR') throw e;
-      // A read can race the deletion of its segment; the caller retries on the new state.
-      if (missingIsRace && (e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
-      if (isIoFailure(e)) {
-        this.#fail(e);
-        throw new LogError('KAFKA_STORAGE_ERROR', `I/O error in ${this.dir}: ${(e as Error).message}`, { cause: e });
-      }
-      throw e;
+      throw this.#guardedError(e, missingIsRace);
     }
+  }
+
+  /** What a guarded operation that threw `e` throws: an I/O failure takes the log offline. */
+  #guardedError(e: unknown, missingIsRace: boolean): unknown {
+    if (isLogError(e) && e.kafkaError !== 'KAFKA_STORAGE_ERROR') return e;
+    // A read can race the deletion of its segment; the caller retries on the new state.
+    if (missingIsRace && (e as NodeJS.ErrnoException).code === 'ENOENT') return e;
+    if (isIoFailure(e)) {
+      this.#fail(e);
+      return new LogError('KAFKA_STORAGE_ERROR', `I/O error in ${this.dir}: ${(e as Error).message}`, { cause: e });
+    }
+    return e;
   }
 
   #fail(e: unknown): void {
