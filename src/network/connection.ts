@@ -105,6 +105,8 @@ export class Connection {
   #queuedBytes = 0;
   #paused = false;
   #pumping = false;
+  /** Responses completed inside the pump loop wait for its end, to be written together. */
+  #flushDeferred = false;
   #draining = false;
   /** The socket is being ended: nothing more is written. */
   #ending = false;
@@ -225,6 +227,11 @@ export class Connection {
     } finally {
       this.#pumping = false;
     }
+    if (this.#flushDeferred) {
+      this.#flushDeferred = false;
+      this.#flush();
+      if (this.#closed || this.#ending) return;
+    }
     if (this.#backlogHead === this.#backlog.length) {
       this.#backlog = [];
       this.#backlogHead = 0;
@@ -283,6 +290,13 @@ export class Connection {
     slot.chunks = chunks;
     slot.bytes = byteLength(chunks);
     this.#queuedBytes += slot.bytes;
+    // A request answered synchronously inside the pump loop (a pipelined produce, say) leaves its response
+    // to be written with the others of the same read: one write instead of one each, and one wake-up of
+    // the client. The loop is bounded by maxUnsentBytes, which counts these responses.
+    if (this.#pumping) {
+      this.#flushDeferred = true;
+      return;
+    }
     this.#flush();
     this.#pump();
     if (this.#draining) this.#maybeEnd();

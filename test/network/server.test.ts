@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { pino } from 'pino';
 import { NetworkServer } from '../../src/network/server.js';
 import { RequestProcessor } from '../../src/network/request-processor.js';
@@ -121,6 +121,33 @@ test('tens of thousands of tiny pipelined requests in one write are all answered
   for (let i = 0; i < n; i++) assert.equal(decodeResponse(ApiVersionsApi, 0, await c.next()).correlationId, i);
   c.close();
   await server.shutdown(1000);
+});
+
+test('requests that arrive together and are answered at once get their responses in one socket write', async () => {
+  const { server, port } = await startServer();
+  const c = await WireClient.connect(port);
+  const n = 50;
+  // Every write a stream makes goes through _write (one chunk) or _writev (several, after cork/uncork).
+  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+  const original = { _write: proto._write, _writev: proto._writev };
+  let serverWrites = 0;
+  for (const name of ['_write', '_writev'] as const) {
+    proto[name] = function (this: Socket, ...args: unknown[]) {
+      if (this !== c.socket) serverWrites++;
+      return original[name].apply(this, args);
+    };
+  }
+  try {
+    // ApiVersions v0 is answered synchronously; 50 of them are 700 bytes, which loopback delivers in one read.
+    c.send(Buffer.concat(Array.from({ length: n }, (_, i) => encodeRequest(ApiVersionsApi, 0, i, { clientSoftwareName: '', clientSoftwareVersion: '' }, null))));
+    for (let i = 0; i < n; i++) assert.equal(decodeResponse(ApiVersionsApi, 0, await c.next()).correlationId, i);
+    // One write per read of the server; a few reads at most if the kernel split the bytes.
+    assert.ok(serverWrites >= 1 && serverWrites <= 3, `${serverWrites} socket writes for ${n} responses`);
+  } finally {
+    Object.assign(proto, original);
+    c.close();
+    await server.shutdown(1000);
+  }
 });
 
 test('no more than maxInFlight requests of one connection are handled at once', async () => {
