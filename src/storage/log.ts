@@ -416,8 +416,7 @@ export class Log {
    */
   async append(records: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     this.#checkUsable();
-    // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).
-    const batches = this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication);
+    const batches = this.#analyze(records, opts);
     const result = this.#appendNow(records, batches, opts) ?? (await this.#exclusive(() => this.#appendLocked(records, batches, opts)));
     if (this.#config.durableAppend && !result.duplicate) {
       await this.#guard(() => this.#groupCommit.waitFor(result.lastOffset + 1));
@@ -432,7 +431,7 @@ export class Log {
   appendNow(records: Buffer, opts: AppendOptions = {}): AppendResult | undefined {
     this.#checkUsable();
     if (!this.mayAppendNow(records.length)) return undefined;
-    return this.#appendNow(records, this.#analyze(records, opts.verifyCrc ?? true, opts.origin !== AppendOrigin.replication), opts);
+    return this.#appendNow(records, this.#analyze(records, opts), opts);
   }
 
   /**
@@ -445,7 +444,10 @@ export class Log {
   }
 
   /** Structure and CRC of every batch; runs before taking the append chain. */
-  #analyze(records: Buffer, verifyCrc: boolean, checkRecordSize: boolean): AnalyzedBatch[] {
+  #analyze(records: Buffer, opts: AppendOptions): AnalyzedBatch[] {
+    const verifyCrc = opts.verifyCrc ?? true;
+    // Followers take what their leader accepted: max.message.bytes is a produce-time limit (as Kafka).
+    const checkRecordSize = opts.origin !== AppendOrigin.replication;
     const batches: AnalyzedBatch[] = [];
     let at = 0;
     while (at < records.length) {
