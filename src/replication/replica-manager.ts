@@ -299,7 +299,8 @@ export class ReplicaManager {
   async stopPartition(tp: TopicPartition, opts: { delete: boolean }): Promise<void> {
     const key = partitionKey(tp.topic, tp.partition);
     const p = this.#partitions.get(key);
-    if (this.#appendTurns.has(key) && this.#appendTurns.get(key) === undefined) this.#appendTurns.delete(key);
+    // The entry of a partition with no append under way goes with it (a missing key reads as undefined too).
+    if (this.#appendTurns.get(key) === undefined) this.#appendTurns.delete(key);
     if (p !== undefined) {
       this.#partitions.delete(key);
       p.makeFollower(-1, p.leaderEpoch);
