@@ -106,7 +106,8 @@ async function main(): Promise<void> {
             measurements.push(...ms);
             for (const m of ms) {
               const figure = m.latency?.endToEnd !== undefined ? `p99 ${(m.latency.endToEnd.p99Us / 1000).toFixed(2)} ms` : m.mbPerSec !== undefined ? `${m.mbPerSec.toFixed(1)} MB/s` : m.ms !== undefined ? `${m.ms.toFixed(0)} ms` : '';
-              log(`  ${m.scenario} ${system}: ${figure}${m.error === undefined ? '' : ` ERROR ${m.error.split('\n')[0]}`}`);
+              const cpu = m.usage === undefined ? '' : `, CPU ${m.usage.cpuSeconds.toFixed(2)} s`;
+              log(`  ${m.scenario} ${system}: ${figure}${cpu}${m.error === undefined ? '' : ` ERROR ${m.error.split('\n')[0]}`}`);
             }
           } catch (err) {
             const message = (err as Error).stack ?? String(err);
