@@ -21,25 +21,15 @@ export async function readFully(fd: number, buf: Buffer, offset: number, length:
   return done;
 }
 
-/**
- * Writes of at most this many bytes are made synchronously: a small write into the page cache takes a few
- * microseconds, while a round trip through libuv's thread pool costs about ten times that in CPU, which
- * dominated small produce requests. Larger writes still leave the event loop.
- */
-export const SYNC_WRITE_MAX_BYTES = 64 * 1024;
-
-/** Writes all of `length` bytes in this call (for at most SYNC_WRITE_MAX_BYTES: see above). */
+/** Writes all of `length` bytes in this call, on this thread (see inline-writes.ts for when that is wise). */
 export function writeFullyNow(fd: number, buf: Buffer, offset: number, length: number, position: number): void {
   let done = 0;
   while (done < length) done += fs.writeSync(fd, buf, offset + done, length - done, position + done);
 }
 
+/** Writes all of `length` bytes from libuv's thread pool. */
 export async function writeFully(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
   let done = 0;
-  if (length <= SYNC_WRITE_MAX_BYTES) {
-    writeFullyNow(fd, buf, offset, length, position);
-    return;
-  }
   while (done < length) {
     done += await new Promise<number>((resolve, reject) => {
       fs.write(fd, buf, offset + done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n)));

@@ -16,6 +16,7 @@ import {
 } from './checkpoint-file.js';
 import { type Clock, systemClock } from './clock.js';
 import { FileHandlePool, openFileLimit } from './file-handles.js';
+import { InlineWrites } from './inline-writes.js';
 import { TailCache } from './tail-cache.js';
 import { IndexLru } from './index-file.js';
 import { Log, type StorageLogger } from './log.js';
@@ -39,6 +40,8 @@ export interface LogManagerOptions {
   readonly maxOpenFiles?: number;
   /** Memory for recently appended bytes served to tail consumers without a file read (all logs together). */
   readonly tailCacheBytes?: number;
+  /** Which appends are written on the event loop (default an InlineWrites that logs its pauses). */
+  readonly inlineWrites?: InlineWrites;
   /** Inactive segment indexes kept in memory. */
   readonly maxLoadedIndexes?: number;
   /** Logs opened at once during start-up and shutdown. */
@@ -105,6 +108,7 @@ export class LogManager {
   readonly #clock: Clock;
   readonly #logger: StorageLogger;
   readonly #pool: FileHandlePool;
+  readonly #inlineWrites: InlineWrites;
   readonly #indexLru: IndexLru;
   readonly #tailCache: TailCache;
   readonly #dirs: DirState[];
@@ -121,6 +125,10 @@ export class LogManager {
     const limit = openFileLimit();
     const budget = opts.maxOpenFiles ?? 4096;
     this.#pool = new FileHandlePool(limit === undefined ? budget : Math.min(budget, Math.max(16, Math.floor(limit / 2))));
+    this.#inlineWrites = opts.inlineWrites ?? new InlineWrites({
+      onPause: (tookMs, bytes, pauseMs) => this.#logger.info(
+        `a write of ${bytes} bytes into the page cache took ${tookMs.toFixed(1)} ms: appends are written from the thread pool for ${pauseMs / 1000} s`),
+    });
     this.#indexLru = new IndexLru(opts.maxLoadedIndexes ?? 1024);
     this.#tailCache = new TailCache(opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES);
     this.#dirs = opts.logDirs.map((dir) => ({ dir: path.resolve(dir), online: true, hadCleanShutdown: false, logs: new Map() }));
@@ -194,6 +202,7 @@ export class LogManager {
       config: this.#configFor(topic),
       clock: this.#clock,
       pool: this.#pool,
+      inlineWrites: this.#inlineWrites,
       indexLru: this.#indexLru,
       tailCache: this.#tailCache,
       logger: this.#logger,
@@ -238,6 +247,7 @@ export class LogManager {
           config: config ?? this.#configFor(topic),
           clock: this.#clock,
           pool: this.#pool,
+          inlineWrites: this.#inlineWrites,
           indexLru: this.#indexLru,
           tailCache: this.#tailCache,
           logger: this.#logger,

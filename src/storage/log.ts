@@ -32,6 +32,7 @@ import { batchProblem, scanBatches } from './batch-scan.js';
 import { commitCleanedSegment, completeSwap } from './cleaner/segment-swap.js';
 import { type Clock, systemClock } from './clock.js';
 import { FileHandlePool, fsyncDir } from './file-handles.js';
+import { type InlineWrites, sharedInlineWrites } from './inline-writes.js';
 import { GroupCommit } from './flush.js';
 import type { TailCache } from './tail-cache.js';
 import { IndexLru } from './index-file.js';
@@ -86,6 +87,8 @@ export interface LogOpenOptions {
   readonly config: LogConfig;
   readonly clock?: Clock;
   readonly pool?: FileHandlePool;
+  /** Which appends are written on the event loop (default one gate shared by such logs). */
+  readonly inlineWrites?: InlineWrites;
   readonly indexLru?: IndexLru;
   /** Shared memory for recently appended bytes (see tail-cache.ts); none when absent. */
   readonly tailCache?: TailCache;
@@ -263,6 +266,7 @@ export class Log {
     const logger = opts.logger ?? silentLogger;
     const ctx: SegmentContext = {
       pool: opts.pool ?? new FileHandlePool(),
+      inlineWrites: opts.inlineWrites ?? sharedInlineWrites(),
       clock,
       config: opts.config,
       indexLru: opts.indexLru ?? new IndexLru(),

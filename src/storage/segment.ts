@@ -18,7 +18,8 @@ import type { DecodedRecord } from '../protocol/records/record.js';
 import { batchProblem, scanBatches, type ScanStop } from './batch-scan.js';
 import type { Clock } from './clock.js';
 import type { SegmentTail, TailCache } from './tail-cache.js';
-import { fdatasync, type FileHandlePool, ftruncate, readFully, SYNC_WRITE_MAX_BYTES, writeFully, writeFullyNow } from './file-handles.js';
+import { fdatasync, type FileHandlePool, ftruncate, readFully, writeFully } from './file-handles.js';
+import type { InlineWrites } from './inline-writes.js';
 import { CorruptIndexError, type IndexLru } from './index-file.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
 import { LogError } from './log-errors.js';
@@ -49,6 +50,8 @@ export function segmentFilePath(dir: string, baseOffset: number, kind: string, s
 
 export interface SegmentContext {
   readonly pool: FileHandlePool;
+  /** Decides which appends are written on the event loop and which in the thread pool. */
+  readonly inlineWrites: InlineWrites;
   readonly clock: Clock;
   readonly config: LogConfig;
   readonly indexLru?: IndexLru;
@@ -275,18 +278,25 @@ export class LogSegment {
     }
     await this.#readMaxTimestamp();
     const physical = this.#size;
-    await this.#ctx.pool.use(this.logPath, (fd) => writeFully(fd, records, 0, records.length, physical));
+    const inline = this.#ctx.inlineWrites;
+    await this.#ctx.pool.use(this.logPath, async (fd) => {
+      if (inline.allows(records.length)) inline.write(fd, records, 0, records.length, physical);
+      else {
+        inline.pooled();
+        await writeFully(fd, records, 0, records.length, physical);
+      }
+    });
     this.#appended(records, physical);
   }
 
   /** Whether appendNow would take `bytes` (short of its file having been closed meanwhile). */
   canAppendNow(bytes: number): boolean {
-    return this.isActive && this.#maxTimestamp !== undefined && bytes <= SYNC_WRITE_MAX_BYTES;
+    return this.isActive && this.#maxTimestamp !== undefined && this.#ctx.inlineWrites.allows(bytes);
   }
 
   /**
    * append() done within this call when nothing in it has to wait: the segment is active with its state
-   * loaded, its file is open and the write is small enough to be made synchronously. Returns false, having
+   * loaded, its file is open and the write may be made on this thread (see inline-writes.ts). Returns false, having
    * done nothing, otherwise.
    */
   appendNow(records: Buffer, largestOffset: number): boolean {
@@ -296,7 +306,8 @@ export class LogSegment {
       throw new LogError('INVALID_RECORD', `offset ${largestOffset} overflows segment ${this.logPath}`);
     }
     const physical = this.#size;
-    if (!this.#ctx.pool.useNow(this.logPath, (fd) => writeFullyNow(fd, records, 0, records.length, physical))) return false;
+    const inline = this.#ctx.inlineWrites;
+    if (!this.#ctx.pool.useNow(this.logPath, (fd) => inline.write(fd, records, 0, records.length, physical))) return false;
     this.#appended(records, physical);
     return true;
   }

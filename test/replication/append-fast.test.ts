@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { Compression } from '../../src/protocol/records/batch-header.js';
 import type { PartitionAppendResult } from '../../src/replication/replica-manager.js';
+import { InlineWrites } from '../../src/storage/inline-writes.js';
 import { decodeAll, fixture, lead, records, values } from './helpers.js';
 
 const offsets = (rs: readonly PartitionAppendResult[]): [number, number, number][] => rs.map((r) => [r.errorCode, r.baseOffset, r.lastOffset]);
 
 test('plain acks=1 writes are appended within the call; compressed ones, and what follows them, are not', async () => {
-  const f = await fixture();
+  let kernelAboutToPauseWriters = false;
+  const f = await fixture({ inlineWrites: new InlineWrites({ dirtyPages: { nearThrottle: () => kernelAboutToPauseWriters } }) });
   try {
     await lead(f.rm, 't', 0);
     await lead(f.rm, 't', 1);
@@ -36,9 +38,15 @@ test('plain acks=1 writes are appended within the call; compressed ones, and wha
     assert.ok(mixed instanceof Promise, 'a compressed batch is decompressed asynchronously');
     assert.deepEqual(offsets(await mixed), [[ErrorCode.NONE, 1, 1], [ErrorCode.NONE, 1, 3], [ErrorCode.NONE, 2, 2]]);
 
-    const large = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 1, records: records(['l'.repeat(70_000)]) }], requiredAcks: 1, timeoutMs: 1000 });
-    assert.ok(large instanceof Promise, 'a write over 64 KiB leaves the event loop');
-    assert.deepEqual(offsets(await large), [[ErrorCode.NONE, 2, 2]]);
+    const large = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 1, records: records(['l'.repeat(900_000)]) }], requiredAcks: 1, timeoutMs: 1000 });
+    assert.ok(Array.isArray(large), 'a large write is made in place too');
+    assert.deepEqual(offsets(large), [[ErrorCode.NONE, 2, 2]]);
+
+    kernelAboutToPauseWriters = true;
+    const pooled = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 1, records: records(['p']) }], requiredAcks: 1, timeoutMs: 1000 });
+    assert.ok(pooled instanceof Promise, 'near the dirty page limit a write leaves the event loop');
+    assert.deepEqual(offsets(await pooled), [[ErrorCode.NONE, 3, 3]]);
+    kernelAboutToPauseWriters = false;
 
     const acksAll = f.rm.appendRecordsFast({ entries: [{ topic: 't', partition: 0, records: records(['h']) }], requiredAcks: -1, timeoutMs: 1000 });
     assert.ok(acksAll instanceof Promise, 'acks=all waits in the purgatory');

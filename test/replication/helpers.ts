@@ -8,6 +8,7 @@ import { decodeBatchRecords } from '../../src/protocol/records/batch-records.js'
 import type { DecodedRecord } from '../../src/protocol/records/record.js';
 import { type Clock } from '../../src/storage/clock.js';
 import { LogManager } from '../../src/storage/log-manager.js';
+import type { InlineWrites } from '../../src/storage/inline-writes.js';
 import { ReplicaManager, type ReplicaManagerOptions } from '../../src/replication/replica-manager.js';
 import { partitionConfig, type PartitionConfig } from '../../src/replication/partition-config.js';
 import { Reader } from '../../src/protocol/reader.js';
@@ -30,10 +31,16 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function fixture(opts: Partial<ReplicaManagerOptions> & { clock?: Clock } = {}): Promise<Fixture> {
+export async function fixture(opts: Partial<ReplicaManagerOptions> & { clock?: Clock; inlineWrites?: InlineWrites } = {}): Promise<Fixture> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'strata-replication-'));
-  const logManager = await LogManager.start({ logDirs: [dir], scheduleTimers: false, ...(opts.clock ? { clock: opts.clock } : {}) });
-  const rm = new ReplicaManager({ nodeId: NODE_ID, logManager, ...opts });
+  const { inlineWrites, ...rmOpts } = opts;
+  const logManager = await LogManager.start({
+    logDirs: [dir],
+    scheduleTimers: false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(inlineWrites ? { inlineWrites } : {}),
+  });
+  const rm = new ReplicaManager({ nodeId: NODE_ID, logManager, ...rmOpts });
   return {
     dir,
     logManager,
