@@ -33,19 +33,21 @@ export interface DirtyPageWatchOptions {
   readonly path?: string;
   /** How old the last reading may be before a question starts a new one (default 200 ms). */
   readonly refreshMs?: number;
-  /**
-   * The share of the throttle point from which writers count as near it (default 0.75): the reading is up to
-   * `refreshMs` old, and at disk-bound rates a quarter of the way is more than that long.
-   */
+  /** The share of the throttle point from which writers count as near it (default 0.9: other writers). */
   readonly margin?: number;
   /** Monotonic milliseconds (default performance.now). */
   readonly now?: () => number;
 }
 
+/** Bytes per page in the estimate: the smallest page size, so that the estimate errs towards "near". */
+const PAGE_BYTES = 4096;
+
 /**
- * Answers from the last reading and refreshes it in the background when it has aged: asking costs no I/O,
- * and an idle broker reads nothing. Where the file cannot be read or parsed, the watch says "not near" from
- * then on (writes stalled there are caught by the duration check of InlineWrites).
+ * Answers from the last reading plus what the writer told it was written since, and refreshes the reading in
+ * the background when it has aged: asking costs no I/O, an idle broker reads nothing, and a writer filling a
+ * small dirty limit fast is not left waiting for the next reading to see it. Where the file cannot be read
+ * or parsed, the watch says "not near" from then on (writes stalled there are caught by the duration check of
+ * InlineWrites).
  */
 export class DirtyPageWatch {
   readonly #path: string;
@@ -56,11 +58,14 @@ export class DirtyPageWatch {
   #readAt = Number.NEGATIVE_INFINITY;
   #reading = false;
   #unavailable = false;
+  /** Bytes the writer reported in all, and as of the start of the last completed reading. */
+  #written = 0;
+  #writtenAtReading = 0;
 
   constructor(opts: DirtyPageWatchOptions = {}) {
     this.#path = opts.path ?? '/proc/vmstat';
     this.#refreshMs = opts.refreshMs ?? 200;
-    this.#margin = opts.margin ?? 0.75;
+    this.#margin = opts.margin ?? 0.9;
     this.#now = opts.now ?? (() => performance.now());
   }
 
@@ -69,11 +74,18 @@ export class DirtyPageWatch {
     return this.#state;
   }
 
-  /** Whether writers were near the throttle point at the last reading; starts a new reading when it aged. */
+  /** Whether writers are near the throttle point: the last reading plus the bytes written since it. */
   nearThrottle(): boolean {
     if (!this.#unavailable && !this.#reading && this.#now() - this.#readAt >= this.#refreshMs) this.#refresh();
     const s = this.#state;
-    return s !== undefined && s.unwritten >= s.throttleFrom * this.#margin;
+    if (s === undefined) return false;
+    const since = (this.#written - this.#writtenAtReading) / PAGE_BYTES;
+    return s.unwritten + since >= s.throttleFrom * this.#margin;
+  }
+
+  /** `bytes` were written into the page cache (they count until a reading started after them completes). */
+  noteWritten(bytes: number): void {
+    this.#written += bytes;
   }
 
   /** Resolves once a reading started now has completed (tests and start-up). */
@@ -84,8 +96,10 @@ export class DirtyPageWatch {
   #refresh(done?: () => void): void {
     this.#reading = true;
     this.#readAt = this.#now();
+    const writtenBefore = this.#written;
     readFile(this.#path, 'latin1', (err, text) => {
       this.#reading = false;
+      this.#writtenAtReading = writtenBefore;
       const state = err ? undefined : parseVmstat(text);
       if (state === undefined) this.#unavailable = true;
       this.#state = state;

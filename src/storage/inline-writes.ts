@@ -14,6 +14,12 @@
 import { DirtyPageWatch } from './dirty-pages.js';
 import { writeFullyNow } from './file-handles.js';
 
+/** What InlineWrites needs of a DirtyPageWatch. */
+export interface DirtyPages {
+  nearThrottle(): boolean;
+  noteWritten?(bytes: number): void;
+}
+
 export interface InlineWritesOptions {
   /** The largest write made in place (default 4 MiB: about a millisecond of copying). */
   readonly maxBytes?: number;
@@ -25,7 +31,7 @@ export interface InlineWritesOptions {
   readonly pauseMs?: number;
   readonly maxPauseMs?: number;
   /** Default a DirtyPageWatch of /proc/vmstat; null for none. */
-  readonly dirtyPages?: { nearThrottle(): boolean } | null;
+  readonly dirtyPages?: DirtyPages | null;
   /** Monotonic milliseconds (default performance.now). */
   readonly now?: () => number;
   /** Told when a slow write starts a pause. */
@@ -38,7 +44,7 @@ export class InlineWrites {
   readonly #slowWriteMs: number;
   readonly #pauseMs: number;
   readonly #maxPauseMs: number;
-  readonly #dirtyPages: { nearThrottle(): boolean } | undefined;
+  readonly #dirtyPages: DirtyPages | undefined;
   readonly #now: () => number;
   readonly #onPause: ((tookMs: number, bytes: number, pauseMs: number) => void) | undefined;
   #turnBytes = 0;
@@ -71,9 +77,10 @@ export class InlineWrites {
     return this.#dirtyPages?.nearThrottle() !== true;
   }
 
-  /** Counts a write that `allows` turned away (or that was never asked about) as made by the pool. */
-  pooled(): void {
+  /** Counts a write of `bytes` that the caller made in the pool instead (the dirty page estimate counts it too). */
+  pooled(bytes: number): void {
     this.pooledCount++;
+    this.#dirtyPages?.noteWritten?.(bytes);
   }
 
   /** Writes all of `length` bytes in place (callers asked `allows` first) and times the write. */
@@ -85,6 +92,7 @@ export class InlineWrites {
     const ended = this.#now();
     const took = ended - started;
     this.inlineCount++;
+    this.#dirtyPages?.noteWritten?.(length);
     if (took < this.#slowWriteMs) {
       this.#nextPauseMs = this.#pauseMs;
       return;

@@ -282,7 +282,7 @@ export class LogSegment {
     await this.#ctx.pool.use(this.logPath, async (fd) => {
       if (inline.allows(records.length)) inline.write(fd, records, 0, records.length, physical);
       else {
-        inline.pooled();
+        inline.pooled(records.length);
         await writeFully(fd, records, 0, records.length, physical);
       }
     });

@@ -71,6 +71,24 @@ describe('DirtyPageWatch', () => {
     assert.equal(watch.nearThrottle(), true);
   });
 
+  it('counts the bytes written since its reading started, in 4 KiB pages, until a later reading completes', async () => {
+    const file = path.join(root, 'vmstat-written');
+    // Throttle point 750,000 pages; with the default margin of 0.9 "near" starts at 675,000.
+    await fs.writeFile(file, vmstat(600_000, 0));
+    const watch = new DirtyPageWatch({ path: file, refreshMs: 60_000 });
+    await watch.refresh();
+    watch.noteWritten(74_999 * 4096);
+    assert.equal(watch.nearThrottle(), false);
+    watch.noteWritten(4096);
+    assert.equal(watch.nearThrottle(), true, '600,000 read + 75,000 written since');
+    // A reading taken after those writes includes them (or their writeback): they are not counted twice.
+    await watch.refresh();
+    assert.equal(watch.nearThrottle(), false);
+    await fs.writeFile(file, vmstat(675_000, 0));
+    await watch.refresh();
+    assert.equal(watch.nearThrottle(), true);
+  });
+
   it('reads again only once its reading is older than refreshMs, and then in the background', async () => {
     const file = path.join(root, 'vmstat-refresh');
     await fs.writeFile(file, vmstat(10, 0));

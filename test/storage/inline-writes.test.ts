@@ -101,15 +101,20 @@ describe('InlineWrites', () => {
     }
   });
 
-  it('turns writes away while the dirty page watch says the kernel is about to pause writers', () => {
+  it('turns writes away while the dirty page watch says the kernel is about to pause writers, and tells it what was written', () => {
     let near = false;
-    const f = fixture({ dirtyPages: { nearThrottle: () => near } });
+    const noted: number[] = [];
+    const f = fixture({ dirtyPages: { nearThrottle: () => near, noteWritten: (bytes) => noted.push(bytes) } });
     try {
       assert.equal(f.gate.allows(4096), true);
+      f.write(4096);
       near = true;
       assert.equal(f.gate.allows(4096), false);
+      f.gate.pooled(8192);
       near = false;
       assert.equal(f.gate.allows(4096), true);
+      assert.deepEqual(noted, [4096, 8192], 'writes made in place and in the pool both count');
+      assert.deepEqual([f.gate.inlineCount, f.gate.pooledCount], [1, 1]);
     } finally {
       f.close();
     }
