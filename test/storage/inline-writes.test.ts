@@ -7,12 +7,13 @@ import { batch, openLog, readAll, tempDir } from './helpers.js';
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+let root: string;
+let cleanup: () => Promise<void>;
+let n = 0;
+before(async () => ({ dir: root, cleanup } = await tempDir()));
+after(() => cleanup());
+
 describe('InlineWrites', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let n = 0;
-  before(async () => ({ dir: root, cleanup } = await tempDir()));
-  after(() => cleanup());
 
   /** An open file and a gate whose clock the test drives; `writeTakes` is what the clock moves during a write. */
   function fixture(opts: ConstructorParameters<typeof InlineWrites>[0] = {}) {
@@ -122,11 +123,6 @@ describe('InlineWrites', () => {
 });
 
 describe('appends and InlineWrites', () => {
-  let root: string;
-  let cleanup: () => Promise<void>;
-  let n = 0;
-  before(async () => ({ dir: root, cleanup } = await tempDir()));
-  after(() => cleanup());
 
   it('a 1 MiB append is written in place within the call; while the gate refuses, appends go through the pool with the same result', async () => {
     let near = false;
