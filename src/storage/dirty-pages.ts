@@ -45,9 +45,9 @@ const PAGE_BYTES = 4096;
 /**
  * Answers from the last reading plus what the writer told it was written since, and refreshes the reading in
  * the background when it has aged: asking costs no I/O, an idle broker reads nothing, and a writer filling a
- * small dirty limit fast is not left waiting for the next reading to see it. Where the file cannot be read
- * or parsed, the watch says "not near" from then on (writes stalled there are caught by the duration check of
- * InlineWrites).
+ * small dirty limit fast is not left waiting for the next reading to see it. Where the file does not exist,
+ * may not be read or cannot be parsed, the watch says "not near" from then on (writes stalled there are
+ * caught by the duration check of InlineWrites); after another failure it says so until a reading succeeds.
  */
 export class DirtyPageWatch {
   readonly #path: string;
@@ -101,7 +101,8 @@ export class DirtyPageWatch {
       this.#reading = false;
       this.#writtenAtReading = writtenBefore;
       const state = err ? undefined : parseVmstat(text);
-      if (state === undefined) this.#unavailable = true;
+      // A missing, forbidden or unknown file stays so; anything else (out of descriptors) is tried again.
+      if (state === undefined && (err === null || err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EPERM')) this.#unavailable = true;
       this.#state = state;
       done?.();
     });

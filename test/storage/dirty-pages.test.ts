@@ -107,7 +107,7 @@ describe('DirtyPageWatch', () => {
     assert.equal(watch.nearThrottle(), true);
   });
 
-  it('says "not near" for good where the file cannot be read or parsed', async () => {
+  it('says "not near" for good where the file is missing or unparsable, and tries again after other failures', async () => {
     const missing = path.join(root, 'no-such-vmstat');
     const watch = new DirtyPageWatch({ path: missing, refreshMs: 0 });
     await watch.refresh();
@@ -116,6 +116,20 @@ describe('DirtyPageWatch', () => {
     assert.equal(watch.nearThrottle(), false);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(watch.state, undefined, 'an unavailable source is not read again');
+
+    // Any other failure (here EISDIR) is tried again once refreshMs has passed.
+    const flaky = path.join(root, 'vmstat-flaky');
+    await fs.mkdir(flaky);
+    let now = 0;
+    const retried = new DirtyPageWatch({ path: flaky, refreshMs: 100, now: () => now });
+    await retried.refresh();
+    assert.equal(retried.state, undefined);
+    await fs.rmdir(flaky);
+    await fs.writeFile(flaky, vmstat(900_000, 0));
+    now = 100;
+    assert.equal(retried.nearThrottle(), false);
+    await until(() => retried.state !== undefined, 'the reading after the failure');
+    assert.equal(retried.nearThrottle(), true);
 
     const garbled = path.join(root, 'vmstat-garbled');
     await fs.writeFile(garbled, 'not a vmstat\n');
