@@ -12,7 +12,7 @@
 //   - no recent in-place write took `slowWriteMs` or more; one that did sends writes to the thread pool for
 //     `pauseMs`, doubled (up to `maxPauseMs`) each time the first write after a pause is slow again.
 import { DirtyPageWatch } from './dirty-pages.js';
-import { writeFullyNow } from './file-handles.js';
+import { writeFully, writeFullyNow } from './file-handles.js';
 
 /** What InlineWrites needs of a DirtyPageWatch. */
 export interface DirtyPages {
@@ -77,10 +77,15 @@ export class InlineWrites {
     return this.#dirtyPages?.nearThrottle() !== true;
   }
 
-  /** Counts a write of `bytes` that the caller made in the pool instead (the dirty page estimate counts it too). */
-  pooled(bytes: number): void {
+  /** Writes all of `length` bytes in place when `allows` says so, else from the thread pool. */
+  async writeWhereAllowed(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<void> {
+    if (this.allows(length)) {
+      this.write(fd, buf, offset, length, position);
+      return;
+    }
     this.pooledCount++;
-    this.#dirtyPages?.noteWritten?.(bytes);
+    this.#dirtyPages?.noteWritten?.(length);
+    await writeFully(fd, buf, offset, length, position);
   }
 
   /** Writes all of `length` bytes in place (callers asked `allows` first) and times the write. */

@@ -18,7 +18,7 @@ import type { DecodedRecord } from '../protocol/records/record.js';
 import { batchProblem, scanBatches, type ScanStop } from './batch-scan.js';
 import type { Clock } from './clock.js';
 import type { SegmentTail, TailCache } from './tail-cache.js';
-import { fdatasync, type FileHandlePool, ftruncate, readFully, writeFully } from './file-handles.js';
+import { fdatasync, type FileHandlePool, ftruncate, readFully } from './file-handles.js';
 import type { InlineWrites } from './inline-writes.js';
 import { CorruptIndexError, type IndexLru } from './index-file.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
@@ -279,13 +279,7 @@ export class LogSegment {
     await this.#readMaxTimestamp();
     const physical = this.#size;
     const inline = this.#ctx.inlineWrites;
-    await this.#ctx.pool.use(this.logPath, async (fd) => {
-      if (inline.allows(records.length)) inline.write(fd, records, 0, records.length, physical);
-      else {
-        inline.pooled(records.length);
-        await writeFully(fd, records, 0, records.length, physical);
-      }
-    });
+    await this.#ctx.pool.use(this.logPath, (fd) => inline.writeWhereAllowed(fd, records, 0, records.length, physical));
     this.#appended(records, physical);
   }
 
@@ -296,8 +290,8 @@ export class LogSegment {
 
   /**
    * append() done within this call when nothing in it has to wait: the segment is active with its state
-   * loaded, its file is open and the write may be made on this thread (see inline-writes.ts). Returns false, having
-   * done nothing, otherwise.
+   * loaded, its file is open and the write may be made on this thread (see inline-writes.ts). Returns
+   * false, having done nothing, otherwise.
    */
   appendNow(records: Buffer, largestOffset: number): boolean {
     if (!this.canAppendNow(records.length)) return false;
