@@ -33,9 +33,14 @@ if (files.length === 0) {
 }
 
 const concurrency = process.env.STRATA_TEST_CONCURRENCY ?? '2';
+// The suite takes about four minutes; far past that something hangs, and a failed run says so sooner.
+const SUITE_TIMEOUT_MS = 45 * 60_000;
+// A file's process ends once its tests have (--test-force-exit), even if a failed test left a child process
+// or a socket behind, and a test without its own timeout gets ten minutes: one hang must not stall the suite.
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=600000', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' }, timeout: SUITE_TIMEOUT_MS, killSignal: 'SIGKILL' },
 );
+if (r.error?.code === 'ETIMEDOUT') console.error(`the test suite did not finish within ${SUITE_TIMEOUT_MS / 60_000} minutes and was stopped`);
 process.exit(r.status ?? 1);

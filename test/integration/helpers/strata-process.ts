@@ -8,6 +8,14 @@ import { createInterface } from 'node:readline';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
+// A test that fails before stopping its broker must not leave it running: its pipes would keep this test
+// file's process alive (the suite then never ends) and it would hold its port and data directory. Every
+// broker still running when this process exits is killed.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface StrataProcess {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -36,7 +44,11 @@ export async function startStrata(
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => {
+    running.delete(child);
+    res(code);
+  }));
   const started = new Promise<Record<string, unknown>>((res, rej) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: Record<string, unknown>;
