@@ -357,6 +357,26 @@ function withTestMarkerDelay(sender: TxnMarkerSender): TxnMarkerSender {
   };
 }
 
+/** Partitions that did not take a marker, at debug level: the dispatcher sends to them again. */
+function withMarkerLog(sender: TxnMarkerSender, log: Logger): TxnMarkerSender {
+  return {
+    async sendMarkers(producerId, producerEpoch, result, partitions, coordinatorEpoch) {
+      let answers: readonly MarkerPartitionResult[];
+      try {
+        answers = await sender.sendMarkers(producerId, producerEpoch, result, partitions, coordinatorEpoch);
+      } catch (err) {
+        log.debug({ producerId, producerEpoch, result, partitions, err }, 'Transaction markers not written yet');
+        throw err;
+      }
+      if (log.isLevelEnabled('debug')) {
+        const refused = answers.filter((a) => a.errorCode !== ErrorCode.NONE);
+        if (refused.length > 0) log.debug({ producerId, producerEpoch, result, refused }, 'Transaction markers not written yet');
+      }
+      return answers;
+    },
+  };
+}
+
 /** A marker for a partition that no longer exists is done with, as in Kafka. */
 const markerAnswer = (errorCode: number): number => (errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? ErrorCode.NONE : errorCode);
 
@@ -413,7 +433,7 @@ export class TxnCoordinatorWiring implements MetadataPublisher, TransactionCoord
       scheduler: opts.scheduler ?? systemScheduler,
       logFor: (partition) => new CoordinatorPartitionLog({ replicaManager: opts.replicaManager, topic: TRANSACTION_STATE_TOPIC, partition }),
       allocateProducerId: () => producerIds.generate(),
-      markerSender: withTestMarkerDelay(this.markers),
+      markerSender: withTestMarkerDelay(withMarkerLog(this.markers, opts.log)),
       onShardFailure: (partition, epoch, error) => this.#leadership.onShardFailure(partition, epoch, error),
       onMarkersAbandoned: (job, errorCode) =>
         opts.log.warn({ transactionalId: job.transactionalId, producerId: job.producerId, errorCode }, 'Transaction markers abandoned'),
