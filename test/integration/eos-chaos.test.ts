@@ -81,6 +81,8 @@ interface AppProcess {
   killed: boolean;
   /** When it last printed a line (it prints at least every 30 s while it runs: see LIVENESS_MS). */
   lastLine: number;
+  /** Everything it wrote to stderr (librdkafka's logs, and its stack when asked with SIGUSR1). */
+  stderr: string;
 }
 
 test('consume–transform–produce: kill -9 of the application and of the broker at random moments, and a zombie application: every input exactly once in the committed output', { timeout: 300_000 }, async (t) => {
@@ -144,7 +146,7 @@ async function chaos(t: TestContext, seed: number, random: () => number, first: 
     });
     const id = ++instances;
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    const proc: AppProcess = { child, exited, killed: false, lastLine: Date.now() };
+    const proc: AppProcess = { child, exited, killed: false, lastLine: Date.now(), stderr: '' };
     createInterface({ input: child.stdout! }).on('line', (line) => {
       proc.lastLine = Date.now();
       note(`app#${id}: ${line}`);
@@ -161,7 +163,10 @@ async function chaos(t: TestContext, seed: number, random: () => number, first: 
       if (msg.abort !== undefined) aborts++;
       if (msg.abort !== undefined || msg.exit !== undefined) reasons.add(msg.abort !== undefined ? `abort on ${msg.abort}` : `exit on ${msg.exit!.replace(/ \(after \d+ms\)/, '')}`);
     });
-    child.stderr!.on('data', (d: Buffer) => note(`app#${id} stderr: ${d.toString().trimEnd()}`));
+    child.stderr!.on('data', (d: Buffer) => {
+      proc.stderr += d.toString();
+      note(`app#${id} stderr: ${d.toString().trimEnd()}`);
+    });
     return proc;
   };
   const hasExited = (a: AppProcess): boolean => a.child.exitCode !== null || a.child.signalCode !== null;
@@ -178,6 +183,11 @@ async function chaos(t: TestContext, seed: number, random: () => number, first: 
       if (!hasExited(current) && !current.killed && Date.now() - current.lastLine > LIVENESS_MS) {
         hung++;
         current.killed = true;
+        const before = current.stderr.length;
+        current.child.kill('SIGUSR1');
+        await sleep(500);
+        const frames = current.stderr.slice(before).split('\n').filter((l) => l.includes('File "'));
+        t.diagnostic(`an application instance made no progress for ${LIVENESS_MS / 1000} s; its Python stack was:\n${frames.join('\n')}`);
         current.child.kill('SIGKILL');
         await current.exited;
       }

@@ -17,7 +17,9 @@
 #       offset SRC_TOPIC:0 → OFFSET for GROUP), then commit, abort, or exit leaving it open. Prints
 #       {"ok": true} once commit_transaction / abort_transaction returned (or the records were flushed).
 import json
+import faulthandler
 import random
+import signal
 import sys
 import time
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -25,6 +27,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer
 bootstrap = sys.argv[1]
 mode = sys.argv[2]
 args = sys.argv[3:]
+# SIGUSR1 prints every thread's Python stack to stderr: the test asks for it before it kills an instance
+# that stopped making progress, to say where it hung.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def emit(obj):
