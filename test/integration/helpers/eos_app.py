@@ -16,8 +16,8 @@
 #       One transaction of COUNT records "<TXN_ID>-<i>" spread over TOPIC's partitions (plus, with GROUP, the
 #       offset SRC_TOPIC:0 → OFFSET for GROUP), then commit, abort, or exit leaving it open. Prints
 #       {"ok": true} once commit_transaction / abort_transaction returned (or the records were flushed).
-import json
 import faulthandler
+import json
 import random
 import signal
 import sys
